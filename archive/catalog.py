@@ -1,0 +1,125 @@
+"""The SQLite catalog: an index of the object store that can be rebuilt from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from archive.migrations import migrate
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Catalog:
+    """Articles, captures and search over one SQLite file (WAL mode, versioned schema)."""
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = Database(path)
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.schema_version = migrate(self.db)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    def article(self, article_id: str) -> dict[str, Any] | None:
+        """The article row with this id, or None."""
+        rows = self.db.query("select * from articles where id = ?", [article_id])
+        return _decoded(next(iter(rows), None))
+
+    def original_with_hash(self, content_sha256: str) -> dict[str, Any] | None:
+        """The first-seen article that is not itself a duplicate, with this content hash."""
+        rows = self.db.query(
+            "select * from articles where content_sha256 = ? and duplicate_of is null "
+            "order by first_seen, id limit 1",
+            [content_sha256],
+        )
+        return _decoded(next(iter(rows), None))
+
+    def resolve(self, id_or_url: str) -> dict[str, Any] | None:
+        """The article named by its id, its URL, or its canonical URL."""
+        found = self.article(id_or_url)
+        if found:
+            return found
+        rows = self.db.query(
+            "select * from articles where url = ? or canonical_url = ? order by first_seen limit 1",
+            [id_or_url, id_or_url],
+        )
+        return _decoded(next(iter(rows), None))
+
+    def captures_of(self, article_id: str) -> list[dict[str, Any]]:
+        """Every capture of this article, oldest first."""
+        return list(
+            self.db.query(
+                "select * from captures where article_id = ? order by fetched_at", [article_id]
+            )
+        )
+
+    def record(self, article: dict[str, Any], capture: dict[str, Any]) -> None:
+        """Write one article row and the capture behind it, in one transaction."""
+        with self.db.conn:
+            self.db["articles"].upsert(article, pk="id")
+            self.db["captures"].upsert(capture, pk="id")
+
+    def search(
+        self,
+        query: str,
+        limit: int = 20,
+        source: str | None = None,
+        wire_source: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Full-text search over title and text, best match first, with a snippet."""
+        where, params = ["articles_fts match :q"], {"q": self.db.quote_fts(query), "limit": limit}
+        if source:
+            where.append("articles.source = :source")
+            params["source"] = source
+        if wire_source:
+            where.append("articles.wire_source = :wire")
+            params["wire"] = wire_source
+        sql = f"""
+            select articles.id, articles.url, articles.title, articles.published,
+                   articles.sitename, articles.wire_source, articles.duplicate_of,
+                   snippet(articles_fts, 1, '[', ']', '…', 16) as snippet,
+                   articles_fts.rank as rank
+            from articles_fts join articles on articles.rowid = articles_fts.rowid
+            where {" and ".join(where)}
+            order by articles_fts.rank limit :limit
+        """
+        return list(self.db.query(sql, params))
+
+    def stats(self) -> dict[str, Any]:
+        """Counts that tell what the archive holds."""
+        one = self.db.execute
+        return {
+            "articles": one("select count(*) from articles").fetchone()[0],
+            "duplicates": one(
+                "select count(*) from articles where duplicate_of is not null"
+            ).fetchone()[0],
+            "captures": one("select count(*) from captures").fetchone()[0],
+            "sites": one("select count(distinct hostname) from articles").fetchone()[0],
+            "wire_sources": dict(
+                one(
+                    "select wire_source, count(*) from articles where wire_source is not null "
+                    "group by wire_source order by count(*) desc"
+                ).fetchall()
+            ),
+            "latest_fetch": one("select max(fetched_at) from captures").fetchone()[0],
+            "schema_version": self.schema_version,
+        }
+
+
+def _decoded(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    for key in ("categories", "tags"):
+        if isinstance(row.get(key), str):
+            row[key] = json.loads(row[key])
+    return row

@@ -1,0 +1,203 @@
+"""The `wirearchive` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+DEFAULT_DB = "wirearchive-data/archive.db"
+DEFAULT_STORE = "wirearchive-data/objects"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="WIREARCHIVE_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite catalog file (env WIREARCHIVE_DB).",
+)
+@click.option(
+    "--store",
+    envvar="WIREARCHIVE_STORE",
+    default=DEFAULT_STORE,
+    show_default=True,
+    help="Object store: a folder or s3://bucket/prefix (env WIREARCHIVE_STORE).",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: str, store: str) -> None:
+    """wirearchive: a faithful, searchable archive of blog and wire posts."""
+    ctx.obj = {"db": db, "store": store}
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--file", "url_file", type=click.File("r"), help="Read URLs from FILE, one a line ('-': stdin)."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")
+@click.pass_obj
+def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
+    """Archive URLs on demand; prints one JSON line per URL.
+
+    Exit status 1 when any URL failed or was refused.
+    """
+    wanted = list(urls)
+    if url_file is not None:
+        wanted += [ln.strip() for ln in url_file if ln.strip() and not ln.lstrip().startswith("#")]
+    if not wanted:
+        raise click.UsageError("give at least one URL, or --file FILE")
+    results = archive_urls(wanted, obj, log_level=None if verbose else "WARNING", echo=True)
+    if any(r["status"] in ("failed", "refused") for r in results):
+        sys.exit(1)
+
+
+def archive_urls(
+    urls: list[str],
+    obj: dict[str, Any],
+    log_level: str | None = "WARNING",
+    echo: bool = False,
+    extra_settings: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
+    from archive.runner import project_settings, run_spider
+
+    settings = project_settings(
+        {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"], "LOG_LEVEL": log_level}
+        | (extra_settings or {})
+    )
+    unique = list(dict.fromkeys(u.strip() for u in urls))
+    results: dict[str, dict[str, Any]] = {}
+
+    def collect(capture: Any) -> None:
+        line = capture.result()
+        results[line["url"]] = line
+        if echo:
+            click.echo(json.dumps(line, ensure_ascii=False))
+
+    run_spider("urls", settings, collect, urls=unique)
+    for url in unique:  # a URL the crawl never answered for is reported, not lost
+        if url not in results:
+            collect_missing = {"url": url, "status": "failed", "id": None, "reason": "no response"}
+            results[url] = collect_missing
+            if echo:
+                click.echo(json.dumps(collect_missing))
+    return [results[u] for u in unique]
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--source", help="Only articles from this source.")
+@click.option("--wire", "wire_source", help="Only articles attributed to this wire service.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+@click.pass_obj
+def search(
+    obj: dict[str, str],
+    query: str,
+    limit: int,
+    source: str | None,
+    wire_source: str | None,
+    as_json: bool,
+) -> None:
+    """Full-text search over titles and texts."""
+    catalog = _catalog(obj)
+    hits = catalog.search(query, limit=limit, source=source, wire_source=wire_source)
+    for hit in hits:
+        if as_json:
+            click.echo(json.dumps(hit, ensure_ascii=False))
+            continue
+        wire = f"  [{hit['wire_source']}]" if hit["wire_source"] else ""
+        click.echo(f"{hit['id']}  {hit['published'] or '----------'}  {hit['title']}{wire}")
+        click.echo(f"    {hit['url']}")
+        click.echo(f"    {' '.join(hit['snippet'].split())}")
+    if not hits and not as_json:
+        click.echo(f"no articles match {query!r}", err=True)
+
+
+@cli.command()
+@click.argument("id_or_url")
+@click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
+@click.pass_obj
+def show(obj: dict[str, str], id_or_url: str, as_json: bool) -> None:
+    """Show one article: metadata, captures and text."""
+    catalog = _catalog(obj)
+    article = catalog.resolve(id_or_url)
+    if article is None:
+        raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}")
+    captures = catalog.captures_of(article["id"])
+    if as_json:
+        click.echo(json.dumps(article | {"captures": captures}, ensure_ascii=False, indent=2))
+        return
+    for field in (
+        "id",
+        "title",
+        "author",
+        "published",
+        "modified",
+        "url",
+        "canonical_url",
+        "sitename",
+        "language",
+        "wire_source",
+        "duplicate_of",
+        "tags",
+        "categories",
+        "first_seen",
+        "fetched_at",
+        "raw_key",
+        "json_key",
+        "extractor",
+    ):
+        value = article.get(field)
+        if value:
+            click.echo(f"{field:>14}: {', '.join(value) if isinstance(value, list) else value}")
+    for capture in captures:
+        click.echo(
+            f"{'capture':>14}: {capture['fetched_at']}  HTTP {capture['status_code']}  "
+            f"{capture['length']} bytes  {capture['warc_key']}"
+        )
+    click.echo()
+    click.echo(article["text"])
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def stats(obj: dict[str, str], as_json: bool) -> None:
+    """What the archive holds."""
+    figures = _catalog(obj).stats()
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
+        click.echo(f"{key:>15}: {value}")
+
+
+@cli.command()
+@click.pass_obj
+def demo(obj: dict[str, str]) -> None:
+    """Serve the bundled sample blog on loopback, archive it, and search it."""
+    from archive.demo import run_demo
+
+    run_demo(obj)
+
+
+def _catalog(obj: dict[str, str]) -> Any:
+    from pathlib import Path
+
+    from archive.catalog import Catalog
+
+    if not Path(obj["db"]).exists():
+        raise click.ClickException(f"no catalog at {obj['db']}: archive something first")
+    return Catalog(obj["db"])
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()

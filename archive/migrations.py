@@ -1,0 +1,91 @@
+"""Versioned schema of the SQLite catalog.
+
+Each migration is idempotent and numbered by its place in MIGRATIONS; `PRAGMA user_version`
+records how many have run. Add new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+
+def _v1_articles_and_captures(db: Database) -> None:
+    db["articles"].create(
+        {
+            "id": str,
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "author": str,
+            "published": str,
+            "modified": str,
+            "sitename": str,
+            "hostname": str,
+            "language": str,
+            "description": str,
+            "categories": str,
+            "tags": str,
+            "image": str,
+            "text": str,
+            "wire_source": str,
+            "content_sha256": str,
+            "cluster_id": str,
+            "duplicate_of": str,
+            "source": str,
+            "first_seen": str,
+            "fetched_at": str,
+            "raw_key": str,
+            "json_key": str,
+            "extractor": str,
+        },
+        pk="id",
+        not_null={"url", "canonical_url", "text", "content_sha256", "raw_key", "json_key"},
+        if_not_exists=True,
+    )
+    articles = db["articles"]
+    articles.create_index(["content_sha256"], if_not_exists=True)
+    articles.create_index(["canonical_url"], if_not_exists=True)
+    articles.create_index(["url"], if_not_exists=True)
+    articles.create_index(["published"], if_not_exists=True)
+    articles.create_index(["wire_source"], if_not_exists=True)
+    if not db["articles_fts"].exists():
+        articles.enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db["captures"].create(
+        {
+            "id": str,
+            "url": str,
+            "input_url": str,
+            "status_code": int,
+            "content_type": str,
+            "fetched_at": str,
+            "payload_sha256": str,
+            "length": int,
+            "warc_key": str,
+            "article_id": str,
+            "source": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        if_not_exists=True,
+    )
+    db["captures"].create_index(["article_id"], if_not_exists=True)
+    db["captures"].create_index(["url"], if_not_exists=True)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_articles_and_captures]
+
+
+def migrate(db: Database) -> int:
+    """Run the migrations this catalog has not had yet; return its schema version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"catalog schema version {version} is newer than this wirearchive "
+            f"({len(MIGRATIONS)}): upgrade wirearchive"
+        )
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        migration(db)
+        db.execute(f"PRAGMA user_version = {number}")
+    return len(MIGRATIONS)

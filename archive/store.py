@@ -1,0 +1,176 @@
+"""The object store, the archive's record: a local folder or S3, with the same keys in both.
+
+Writes never overwrite: keys derive from content hashes or stable ids, so `put_if_absent`
+makes every write idempotent (a retry, a rerun or a resumed crawl writes nothing twice).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
+class StoreError(Exception):
+    """The object store failed or is misconfigured."""
+
+
+class ObjectStore(Protocol):
+    """What the pipelines need of a store."""
+
+    uri: str
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str) -> bool:
+        """Store `data` under `key` unless the key exists; True when this call wrote it."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The object's bytes; KeyError when absent."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under `key`."""
+        ...
+
+
+def check_key(key: str) -> str:
+    """`key` when it is a safe relative key (no '..', no absolute path, plain characters)."""
+    if not _KEY.fullmatch(key) or any(part in (".", "..") for part in key.split("/")):
+        raise ValueError(f"unsafe object key: {key!r}")
+    return key
+
+
+class LocalStore:
+    """Objects as files under a root folder; atomic, never overwritten."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str) -> bool:
+        path = self._path(key)
+        if path.exists():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)  # fails if another writer got there first: never overwrites
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+
+class S3Store:
+    """Objects in an S3 bucket under a prefix, through boto3 (any S3-compatible server).
+
+    The endpoint comes from AWS_ENDPOINT_URL and credentials from boto3's usual chain.
+    """
+
+    def __init__(self, bucket: str, prefix: str = "", client: object | None = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.client = client or make_s3_client()
+        self._conditional_put = True
+
+    def _key(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        full = self._key(key)
+        if not self._conditional_put and self._exists(full):
+            return False
+        args = {"Bucket": self.bucket, "Key": full, "Body": data, "ContentType": content_type}
+        try:
+            if self._conditional_put:
+                self.client.put_object(IfNoneMatch="*", **args)
+            else:
+                self.client.put_object(**args)
+            return True
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            if code in ("NotImplemented", "InvalidArgument") and self._conditional_put:
+                # A store without conditional writes: check first, then put.
+                self._conditional_put = False
+                return self.put_if_absent(key, data, content_type)
+            raise StoreError(f"S3 put {self.uri}/{key} failed: {code or exc}") from exc
+
+    def get(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise KeyError(key) from None
+            raise StoreError(f"S3 get {self.uri}/{key} failed: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._exists(self._key(key))
+
+    def _exists(self, full_key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=full_key)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StoreError(f"S3 head {self.bucket}/{full_key} failed: {exc}") from exc
+
+
+def make_s3_client() -> object:
+    """A boto3 S3 client with standard retries and the checksum settings S3-compatible
+    stores need (boto3 1.36+ otherwise sends checksums some of them reject)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 5},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        connect_timeout=10,
+        read_timeout=60,
+    )
+    return boto3.client("s3", config=config)
+
+
+def open_store(uri: str) -> LocalStore | S3Store:
+    """The store named by `uri`: `s3://bucket/prefix` or a local folder path."""
+    if uri.startswith("s3://"):
+        parts = urlsplit(uri)
+        if len(parts.netloc) < 3:
+            raise StoreError(f"invalid S3 store {uri!r}: the bucket name needs 3+ characters")
+        return S3Store(parts.netloc, parts.path)
+    if "://" in uri:
+        raise StoreError(f"unsupported store {uri!r}: use a folder path or s3://bucket/prefix")
+    return LocalStore(uri)

@@ -1,0 +1,152 @@
+"""The address guard: only public http(s) URLs are fetched, on every request and redirect.
+
+Refuses other schemes, malformed URLs, credentials in URLs, and hosts that are or resolve to
+loopback, private, link-local (cloud metadata), multicast or reserved addresses, unless private
+addresses are explicitly allowed (WIREARCHIVE_ALLOW_PRIVATE). Checked twice: by the downloader
+middleware before a request leaves, with a clear reason, and by the DNS resolver at connect time,
+so that a DNS answer that changes in between (rebinding) cannot slip through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet import error
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from twisted.internet.defer import Deferred
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+MAX_URL_LENGTH = 2048
+
+
+class AddressRefused(IgnoreRequest):
+    """A URL the guard will not fetch; the message says why."""
+
+
+def check_url(url: str, allow_private: bool = False) -> str | None:
+    """Why `url` must not be fetched, judged without DNS; None when it may be."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"URL longer than {MAX_URL_LENGTH} characters"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        return f"invalid URL: {exc}"
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return "invalid URL: no scheme (expected http:// or https://)"
+    if scheme not in ALLOWED_SCHEMES:
+        return f"scheme {scheme}: is not allowed (only http and https)"
+    host = parts.hostname
+    if not host:
+        return "invalid URL: no host"
+    if parts.username is not None or parts.password is not None:
+        return "URLs with credentials are not allowed"
+    if port == 0:
+        return "invalid URL: port 0"
+    if any(c.isspace() or c in "%\\" for c in host):
+        return f"invalid URL: bad host {host!r}"
+    ip = _as_ip(host)
+    if ip is not None:
+        return None if allow_private else check_ip(ip)
+    if host.rstrip(".").lower() == "localhost" or host.lower().endswith(".localhost"):
+        return None if allow_private else f"host {host} is loopback"
+    return None
+
+
+def check_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why a connection to `ip` is refused; None for a public address."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for kind in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
+        if getattr(ip, f"is_{kind}"):
+            return f"address {ip} is {kind.replace('_', '-')}"
+    if not ip.is_global:
+        return f"address {ip} is not a public address"
+    return None
+
+
+def _as_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+async def resolve_and_check(host: str) -> str | None:
+    """Resolve `host` and say why any of its addresses is refused; None when all are public."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    for *_, sockaddr in infos:
+        reason = check_ip(ipaddress.ip_address(sockaddr[0]))
+        if reason:
+            return f"host {host} resolves to a refused address: {reason}"
+    return None
+
+
+class AddressGuardMiddleware:
+    """Downloader middleware that refuses requests the guard does not allow."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self._verdicts: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
+        return cls(crawler.settings.getbool("WIREARCHIVE_ALLOW_PRIVATE"))
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        reason = check_url(request.url, self.allow_private)
+        if reason is None and not self.allow_private:
+            host = urlsplit(request.url).hostname or ""
+            if _as_ip(host) is None:
+                reason = await self._host_verdict(host)
+        if reason:
+            raise AddressRefused(reason)
+
+    async def _host_verdict(self, host: str) -> str | None:
+        if host not in self._verdicts:
+            try:
+                verdict = await resolve_and_check(host)
+            except OSError:
+                return None  # the download reports the DNS failure itself
+            if len(self._verdicts) > 10_000:
+                self._verdicts.clear()
+            self._verdicts[host] = verdict
+        return self._verdicts[host]
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """Scrapy's caching resolver that fails lookups of hosts with refused addresses."""
+
+    allow_private = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: Any) -> GuardedResolver:
+        resolver = super().from_crawler(crawler, reactor)
+        resolver.allow_private = crawler.settings.getbool("WIREARCHIVE_ALLOW_PRIVATE")
+        return resolver
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
+        d = super().getHostByName(name, timeout)
+        if not self.allow_private:
+            d.addCallback(self._check, name)
+        return d
+
+    @staticmethod
+    def _check(address: str, name: str) -> str:
+        reason = check_ip(ipaddress.ip_address(address))
+        if reason:
+            raise error.DNSLookupError(f"refused: {name} resolves to {reason}")
+        return address

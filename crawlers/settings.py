@@ -1,0 +1,59 @@
+"""Scrapy settings for wirearchive, shared by `scrapy crawl` in the checkout and the CLI.
+
+Every wirearchive setting can also come from the environment variable of the same name.
+"""
+
+import os
+
+BOT_NAME = "wirearchive"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# Where the archive lives: the SQLite catalog and the object store (a folder or s3://bucket/prefix).
+WIREARCHIVE_DB = os.environ.get("WIREARCHIVE_DB", "wirearchive-data/archive.db")
+WIREARCHIVE_STORE = os.environ.get("WIREARCHIVE_STORE", "wirearchive-data/objects")
+# Loopback, private, link-local and reserved addresses are refused unless this is set.
+WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "") in {"1", "true", "yes"}
+# Extraction worker processes (0: one per core).
+WIREARCHIVE_EXTRACT_WORKERS = int(os.environ.get("WIREARCHIVE_EXTRACT_WORKERS", "0"))
+# Wire services and their aliases for attribution; None means the built-in list
+# (pipelines.wire.DEFAULT_AGENCIES). A dict of canonical name -> list of aliases replaces it.
+WIRE_AGENCIES = None
+
+ROBOTSTXT_OBEY = True
+USER_AGENT = os.environ.get(
+    "WIREARCHIVE_USER_AGENT", "wirearchive/0.1 (+https://github.com/wirearchive/wirearchive)"
+)
+
+# Polite defaults; AutoThrottle adapts the delay to each server.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = float(os.environ.get("WIREARCHIVE_DOWNLOAD_TIMEOUT", "30"))
+DNS_TIMEOUT = 10
+RETRY_TIMES = 2
+
+# Bounded sizes: Scrapy's default is 1 GiB; this also caps the decompressed body.
+DOWNLOAD_MAXSIZE = int(os.environ.get("WIREARCHIVE_MAX_BYTES", str(20 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+URLLENGTH_LIMIT = 2048
+
+# Only http and https: Scrapy would otherwise fetch file:, data:, ftp: and s3: URLs.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
+# The address guard resolves and checks every host, on every request and redirect; the
+# resolver checks again at connect time so a DNS answer cannot change in between.
+DOWNLOADER_MIDDLEWARES = {"crawlers.addressguard.AddressGuardMiddleware": 50}
+TWISTED_DNS_RESOLVER = "crawlers.addressguard.GuardedResolver"
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.dedup.DedupPipeline": 200,
+    "pipelines.archive.ArchivePipeline": 300,
+}
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = os.environ.get("WIREARCHIVE_LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"

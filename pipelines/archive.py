@@ -1,0 +1,120 @@
+"""Pipeline stage 3: store the raw capture (WARC) and the article (JSON), then index them.
+
+Objects first, catalog row last: a row never points at an object that is not stored, and a
+failure in between leaves only objects that a rerun writes again under the same keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from archive.catalog import Catalog
+from archive.store import open_store
+from archive.warc import capture_key, capture_warc, payload_sha256
+from crawlers.items import ARCHIVED, DUPLICATE, Capture
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from archive.store import ObjectStore
+
+
+def article_key(article_id: str, content_sha256: str) -> str:
+    """The object key of one text version of one article."""
+    return f"articles/{article_id[:2]}/{article_id}/{content_sha256[:16]}.json"
+
+
+class ArchivePipeline:
+    """Write objects to the store (in threads), then the catalog rows (one transaction)."""
+
+    def __init__(self, db_path: str, store_uri: str) -> None:
+        self.db_path = db_path
+        self.store_uri = store_uri
+        self.catalog: Catalog | None = None
+        self.store: ObjectStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        settings = crawler.settings
+        return cls(settings.get("WIREARCHIVE_DB"), settings.get("WIREARCHIVE_STORE"))
+
+    def open_spider(self) -> None:
+        self.catalog = Catalog(self.db_path)
+        self.store = open_store(self.store_uri)
+
+    def close_spider(self) -> None:
+        if self.catalog is not None:
+            self.catalog.close()
+
+    async def process_item(self, item: Capture) -> Capture:
+        if item.status is not None or item.article is None:
+            return item
+        assert self.catalog is not None and self.store is not None
+        assert item.article_id and item.content_sha256
+        raw_key = capture_key(item)
+        json_key = article_key(item.article_id, item.content_sha256)
+        existing = self.catalog.article(item.article_id)
+        row = article_row(item, raw_key, json_key, existing)
+        document = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        await asyncio.to_thread(self._put_objects, item, raw_key, json_key, document)
+        self.catalog.record(row, capture_row(item, raw_key))
+        return item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
+
+    def _put_objects(self, item: Capture, raw_key: str, json_key: str, document: bytes) -> None:
+        assert self.store is not None
+        self.store.put_if_absent(raw_key, capture_warc(item), "application/warc")
+        self.store.put_if_absent(json_key, document, "application/json")
+
+
+def article_row(
+    item: Capture, raw_key: str, json_key: str, existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The `articles` row (and the stored JSON document) for an extracted capture."""
+    article = item.article or {}
+    return {
+        "id": item.article_id,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "title": article.get("title"),
+        "author": article.get("author"),
+        "published": article.get("published"),
+        "modified": article.get("modified"),
+        "sitename": article.get("sitename"),
+        "hostname": article.get("hostname"),
+        "language": article.get("language"),
+        "description": article.get("description"),
+        "categories": article.get("categories") or [],
+        "tags": article.get("tags") or [],
+        "image": article.get("image"),
+        "text": article["text"],
+        "wire_source": article.get("wire_source"),
+        "content_sha256": item.content_sha256,
+        "cluster_id": None,
+        "duplicate_of": item.duplicate_of,
+        "source": item.source,
+        "first_seen": existing["first_seen"] if existing else item.fetched_at,
+        "fetched_at": item.fetched_at,
+        "raw_key": raw_key,
+        "json_key": json_key,
+        "extractor": article.get("extractor"),
+    }
+
+
+def capture_row(item: Capture, raw_key: str) -> dict[str, Any]:
+    """The `captures` row for one fetch."""
+    content_type = next((v for k, v in item.headers if k.lower() == "content-type"), None)
+    return {
+        "id": raw_key.rsplit("/", 1)[-1].removesuffix(".warc.gz"),
+        "url": item.url,
+        "input_url": item.input_url,
+        "status_code": item.status_code,
+        "content_type": content_type,
+        "fetched_at": item.fetched_at,
+        "payload_sha256": payload_sha256(item),
+        "length": len(item.body),
+        "warc_key": raw_key,
+        "article_id": item.article_id,
+        "source": item.source,
+    }

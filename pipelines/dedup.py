@@ -1,0 +1,74 @@
+"""Pipeline stage 2: one identity per article, and duplicates found before anything is stored.
+
+Stages, in order: identity (canonical URL -> article id), unchanged (same article, same text:
+nothing to store), exact (same normalised text under another id -> `duplicate_of`). The
+near-duplicate stage (MinHash LSH clusters of reposts) slots in after the exact stage.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from archive.catalog import Catalog
+from crawlers.items import UNCHANGED, Capture
+from pipelines.identity import article_id, canonical_url, content_sha256
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class DedupPipeline:
+    """Give each capture its article id and content hash; settle unchanged re-captures."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self.catalog: Catalog | None = None
+        # Decisions taken in this run but maybe not yet in the catalog (items in flight).
+        self._hash_of_id: dict[str, str] = {}
+        self._id_of_hash: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        return cls(crawler.settings.get("WIREARCHIVE_DB"))
+
+    def open_spider(self) -> None:
+        self.catalog = Catalog(self.db_path)
+
+    def close_spider(self) -> None:
+        if self.catalog is not None:
+            self.catalog.close()
+
+    def process_item(self, item: Capture) -> Capture:
+        if item.status is not None or item.article is None:
+            return item
+        self._identify(item)
+        if self._unchanged(item):
+            return item.settle(UNCHANGED)
+        self._exact(item)
+        assert item.article_id and item.content_sha256
+        self._hash_of_id[item.article_id] = item.content_sha256
+        self._id_of_hash.setdefault(item.content_sha256, item.article_id)
+        return item
+
+    def _identify(self, item: Capture) -> None:
+        assert item.article is not None
+        item.canonical_url = canonical_url(item.url, item.article.get("canonical_hint"))
+        item.article_id = article_id(item.canonical_url)
+        item.content_sha256 = content_sha256(item.article["text"])
+
+    def _unchanged(self, item: Capture) -> bool:
+        assert self.catalog is not None and item.article_id
+        known = self._hash_of_id.get(item.article_id)
+        if known is None:
+            row = self.catalog.article(item.article_id)
+            known = row["content_sha256"] if row else None
+        return known == item.content_sha256
+
+    def _exact(self, item: Capture) -> None:
+        assert self.catalog is not None and item.content_sha256
+        original = self._id_of_hash.get(item.content_sha256)
+        if original is None:
+            row = self.catalog.original_with_hash(item.content_sha256)
+            original = row["id"] if row else None
+        if original is not None and original != item.article_id:
+            item.duplicate_of = original
