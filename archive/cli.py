@@ -64,11 +64,16 @@ def archive_urls(
 ) -> list[dict[str, Any]]:
     """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
     from archive.runner import project_settings, run_spider
+    from crawlers.addressguard import AddressPolicy
 
     settings = project_settings(
         {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"], "LOG_LEVEL": log_level}
         | (extra_settings or {})
     )
+    try:
+        AddressPolicy.from_settings(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
 

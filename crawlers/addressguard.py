@@ -1,8 +1,9 @@
 """The address guard: only public http(s) URLs are fetched, on every request and redirect.
 
 Refuses other schemes, malformed URLs, credentials in URLs, and hosts that are or resolve to
-loopback, private, link-local (cloud metadata), multicast or reserved addresses, unless private
-addresses are explicitly allowed (WIREARCHIVE_ALLOW_PRIVATE). Checked twice: by the downloader
+loopback, private, link-local (cloud metadata), multicast or reserved addresses, unless allowed
+by WIREARCHIVE_ALLOW_PRIVATE: "1" allows them all, a comma-separated list of networks
+("127.0.0.0/8,10.1.0.0/16") allows only those. Checked twice: by the downloader
 middleware before a request leaves, with a clear reason, and by the DNS resolver at connect time,
 so that a DNS answer that changes in between (rebinding) cannot slip through.
 """
@@ -30,11 +31,37 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_URL_LENGTH = 2048
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
 class AddressRefused(IgnoreRequest):
     """A URL the guard will not fetch; the message says why."""
 
 
-def check_url(url: str, allow_private: bool = False) -> str | None:
+class AddressPolicy:
+    """Which non-public addresses may be fetched, from the WIREARCHIVE_ALLOW_PRIVATE value."""
+
+    def __init__(self, allow: str | bool | None = None) -> None:
+        value = str(allow or "").strip().lower()
+        self.allow_all = value in {"1", "true", "yes"}
+        networks = [] if self.allow_all or value in {"", "0", "false", "no"} else value.split(",")
+        try:
+            self.networks = [ipaddress.ip_network(n.strip(), strict=False) for n in networks]
+        except ValueError as exc:
+            raise ValueError(f"WIREARCHIVE_ALLOW_PRIVATE: {exc}") from None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AddressPolicy:
+        return cls(settings.get("WIREARCHIVE_ALLOW_PRIVATE"))
+
+    def check_ip(self, ip: IPAddress) -> str | None:
+        """Why a connection to `ip` is refused under this policy; None when it is allowed."""
+        if self.allow_all or any(ip in net for net in self.networks):
+            return None
+        return check_ip(ip)
+
+
+def check_url(url: str, policy: AddressPolicy | None = None) -> str | None:
     """Why `url` must not be fetched, judged without DNS; None when it may be."""
     if len(url) > MAX_URL_LENGTH:
         return f"URL longer than {MAX_URL_LENGTH} characters"
@@ -57,19 +84,18 @@ def check_url(url: str, allow_private: bool = False) -> str | None:
         return "invalid URL: port 0"
     if any(c.isspace() or c in "%\\" for c in host):
         return f"invalid URL: bad host {host!r}"
+    policy = policy or AddressPolicy()
     ip = _as_ip(host)
     if ip is not None:
-        return None if allow_private else check_ip(ip)
-    if host.rstrip(".").lower() == "localhost" or host.lower().endswith(".localhost"):
-        return None if allow_private else f"host {host} is loopback"
+        return policy.check_ip(ip)
     return None
 
 
-def check_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+def check_ip(ip: IPAddress) -> str | None:
     """Why a connection to `ip` is refused; None for a public address."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for kind in ("loopback", "link_local", "private", "multicast", "reserved", "unspecified"):
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{kind}"):
             return f"address {ip} is {kind.replace('_', '-')}"
     if not ip.is_global:
@@ -77,19 +103,19 @@ def check_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     return None
 
 
-def _as_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _as_ip(host: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
 
 
-async def resolve_and_check(host: str) -> str | None:
-    """Resolve `host` and say why any of its addresses is refused; None when all are public."""
+async def resolve_and_check(host: str, policy: AddressPolicy) -> str | None:
+    """Resolve `host` and say why any of its addresses is refused; None when all are allowed."""
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     for *_, sockaddr in infos:
-        reason = check_ip(ipaddress.ip_address(sockaddr[0]))
+        reason = policy.check_ip(ipaddress.ip_address(sockaddr[0]))
         if reason:
             return f"host {host} resolves to a refused address: {reason}"
     return None
@@ -98,17 +124,17 @@ async def resolve_and_check(host: str) -> str | None:
 class AddressGuardMiddleware:
     """Downloader middleware that refuses requests the guard does not allow."""
 
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
         self._verdicts: dict[str, str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        return cls(crawler.settings.getbool("WIREARCHIVE_ALLOW_PRIVATE"))
+        return cls(AddressPolicy.from_settings(crawler.settings))
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        reason = check_url(request.url, self.allow_private)
-        if reason is None and not self.allow_private:
+        reason = check_url(request.url, self.policy)
+        if reason is None and not self.policy.allow_all:
             host = urlsplit(request.url).hostname or ""
             if _as_ip(host) is None:
                 reason = await self._host_verdict(host)
@@ -118,7 +144,7 @@ class AddressGuardMiddleware:
     async def _host_verdict(self, host: str) -> str | None:
         if host not in self._verdicts:
             try:
-                verdict = await resolve_and_check(host)
+                verdict = await resolve_and_check(host, self.policy)
             except OSError:
                 return None  # the download reports the DNS failure itself
             if len(self._verdicts) > 10_000:
@@ -130,23 +156,21 @@ class AddressGuardMiddleware:
 class GuardedResolver(CachingThreadedResolver):
     """Scrapy's caching resolver that fails lookups of hosts with refused addresses."""
 
-    allow_private = False
+    policy = AddressPolicy()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: Any) -> GuardedResolver:
         resolver = super().from_crawler(crawler, reactor)
-        resolver.allow_private = crawler.settings.getbool("WIREARCHIVE_ALLOW_PRIVATE")
+        resolver.policy = AddressPolicy.from_settings(crawler.settings)
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
         d = super().getHostByName(name, timeout)
-        if not self.allow_private:
-            d.addCallback(self._check, name)
+        d.addCallback(self._check, name)
         return d
 
-    @staticmethod
-    def _check(address: str, name: str) -> str:
-        reason = check_ip(ipaddress.ip_address(address))
+    def _check(self, address: str, name: str) -> str:
+        reason = self.policy.check_ip(ipaddress.ip_address(address))
         if reason:
             raise error.DNSLookupError(f"refused: {name} resolves to {reason}")
         return address

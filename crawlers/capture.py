@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer, error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
@@ -61,17 +68,22 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     if isinstance(exc, HttpError):
         response = exc.response
         return FAILED, f"HTTP {response.status}"
-    if isinstance(exc, error.DNSLookupError):
+    if isinstance(exc, error.DNSLookupError | CannotResolveHostError):
         message = str(exc)
         if "refused:" in message:
             return REFUSED, message[message.index("refused:") :]
         return FAILED, f"DNS lookup failed: {message}"
-    if isinstance(exc, error.ConnectionRefusedError):
+    if isinstance(exc, error.ConnectionRefusedError | DownloadConnectionRefusedError):
         return FAILED, "connection refused"
-    if isinstance(exc, error.TimeoutError | error.TCPTimedOutError):
+    if isinstance(exc, error.TimeoutError | error.TCPTimedOutError | DownloadTimeoutError):
         return FAILED, f"timed out: {exc}"
-    if isinstance(exc, defer.CancelledError):
-        return FAILED, f"download cancelled: {exc or 'body over the size limit'}"
+    if isinstance(exc, defer.CancelledError | DownloadCancelledError):
+        message = str(exc)
+        if "max size" in message or "maxsize" in message.lower():
+            return FAILED, f"body over the size limit: {message}"
+        return FAILED, f"download cancelled: {message}"
+    if isinstance(exc, ResponseDataLossError):
+        return FAILED, f"truncated response: {exc}"
     if isinstance(exc, IgnoreRequest):
         message = str(exc)
         if "robots.txt" in message.lower():

@@ -12,8 +12,9 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 # Where the archive lives: the SQLite catalog and the object store (a folder or s3://bucket/prefix).
 WIREARCHIVE_DB = os.environ.get("WIREARCHIVE_DB", "wirearchive-data/archive.db")
 WIREARCHIVE_STORE = os.environ.get("WIREARCHIVE_STORE", "wirearchive-data/objects")
-# Loopback, private, link-local and reserved addresses are refused unless this is set.
-WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "") in {"1", "true", "yes"}
+# Loopback, private, link-local and reserved addresses are refused unless allowed here:
+# "1" allows all of them, "127.0.0.0/8,10.0.0.0/8" only those networks.
+WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "")
 # Extraction worker processes (0: one per core).
 WIREARCHIVE_EXTRACT_WORKERS = int(os.environ.get("WIREARCHIVE_EXTRACT_WORKERS", "0"))
 # Wire services and their aliases for attribution; None means the built-in list
@@ -45,7 +46,11 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 # The address guard resolves and checks every host, on every request and redirect; the
 # resolver checks again at connect time so a DNS answer cannot change in between.
-DOWNLOADER_MIDDLEWARES = {"crawlers.addressguard.AddressGuardMiddleware": 50}
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.addressguard.AddressGuardMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.robots.StrictRobotsTxtMiddleware": 100,
+}
 TWISTED_DNS_RESOLVER = "crawlers.addressguard.GuardedResolver"
 
 ITEM_PIPELINES = {

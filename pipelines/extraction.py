@@ -66,8 +66,12 @@ def _page_hints(tree: HtmlElement, url: str) -> dict[str, str | None]:
         if found and found[0].strip():
             canonical = urljoin(url, found[0].strip())
             break
-    lang = tree.get("lang") or next(iter(tree.xpath('//meta[@http-equiv="content-language"]/@content')), None)
-    language = lang.strip().split("-")[0].split("_")[0].lower()[:3] if lang and lang.strip() else None
+    lang = tree.get("lang") or next(
+        iter(tree.xpath('//meta[@http-equiv="content-language"]/@content')), None
+    )
+    language = (
+        lang.strip().split("-")[0].split("_")[0].lower()[:3] if lang and lang.strip() else None
+    )
     return {"canonical": canonical, "language": language or None}
 
 

@@ -1,0 +1,90 @@
+"""Shared fixtures: the loopback test site, an isolated archive, and the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import site
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def test_site() -> Iterator[tuple[str, list[str]]]:
+    """(origin, paths requested so far) of the loopback test site."""
+    with site.serve() as served:
+        yield served
+
+
+@dataclass
+class Archive:
+    """An archive in a temp folder and a way to run `wirearchive` against it."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def db(self) -> Path:
+        return self.root / "archive.db"
+
+    @property
+    def objects(self) -> Path:
+        return self.root / "objects"
+
+    def run(
+        self, *args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the CLI (`python -m archive ARGS`) in a fresh process."""
+        return subprocess.run(
+            [sys.executable, "-m", "archive", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=cwd or self.root,
+            timeout=timeout,
+        )
+
+    def add(self, *urls: str) -> tuple[int, dict[str, dict[str, Any]]]:
+        """`wirearchive add URLS`: exit code and the result line of each URL."""
+        proc = self.run("add", *urls)
+        lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+        assert len(lines) == len(set(urls)), proc.stdout + proc.stderr
+        return proc.returncode, {line["url"]: line for line in lines}
+
+    def stored_keys(self) -> set[str]:
+        return {str(p.relative_to(self.objects)) for p in self.objects.rglob("*") if p.is_file()}
+
+    def show(self, id_or_url: str) -> dict[str, Any]:
+        proc = self.run("show", "--json", id_or_url)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+
+def archive_env(root: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIREARCHIVE_", "AWS_"))}
+    env.update(
+        WIREARCHIVE_DB=str(root / "archive.db"),
+        WIREARCHIVE_STORE=str(root / "objects"),
+        WIREARCHIVE_ALLOW_PRIVATE="127.0.0.0/8",  # the test site only, never other private nets
+        WIREARCHIVE_DOWNLOAD_TIMEOUT="2",
+        WIREARCHIVE_EXTRACT_WORKERS="1",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    """A fresh, empty archive that may fetch from loopback (the test site) only."""
+    return Archive(tmp_path, archive_env(tmp_path))

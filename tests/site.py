@@ -1,0 +1,124 @@
+"""A loopback test site: fixture corpus pages as a blog, plus the bad inputs a crawler meets."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MANIFEST = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))
+MiB = 1024 * 1024
+
+EMPTY_PAGE = (
+    b"<!doctype html><html><head><title>Menu</title></head><body><nav>Home</nav></body></html>"
+)
+# An article whose bytes are Latin-1 although the server says UTF-8.
+MISLABELLED = (
+    "<html><head><title>Café society in Zürich</title></head><body><article><h1>Café society"
+    " in Zürich</h1>"
+    + "<p>The cafés of Zürich's old town were full on Saturday as the city's residents came "
+    "out to enjoy the first warm weekend of spring, with terraces crowded until late.</p>"
+    * 4
+    + "</article></body></html>"
+).encode("latin-1", errors="replace")
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    """Routes: /pages/FILE and /copy/FILE (the same bytes elsewhere), /seed-repost.html, and
+    one route per bad input (see do_GET)."""
+
+    protocol_version = "HTTP/1.1"
+    requests_seen: list[str]
+
+    def do_GET(self) -> None:
+        self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
+        path = urlsplit(self.path).path
+        if path.startswith(("/pages/", "/copy/")):
+            page = FIXTURES / "pages" / Path(path).name
+            if page.is_file():
+                return self._send(200, page.read_bytes())
+        routes = {
+            "/robots.txt": lambda: self._send(
+                200, b"User-agent: *\nDisallow: /private/\n", "text/plain"
+            ),
+            "/seed-repost.html": lambda: self._send(
+                200, (FIXTURES / "seed-repost.html").read_bytes()
+            ),
+            "/private/page.html": lambda: self._send(
+                200, (FIXTURES / "seed-repost.html").read_bytes()
+            ),
+            "/empty.html": lambda: self._send(200, EMPTY_PAGE),
+            "/mislabelled.html": lambda: self._send(200, MISLABELLED),
+            "/report.pdf": lambda: self._send(200, b"%PDF-1.4\n" + b"0" * 2000, "application/pdf"),
+            "/photo.png": lambda: self._send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 2000, "image/png"),
+            "/missing.html": lambda: self._send(404, b"<html><body>Not found</body></html>"),
+            "/error.html": lambda: self._send(500, b"<html><body>Server error</body></html>"),
+            "/slow.html": self._slow,
+            "/huge.html": self._huge,
+            "/gzip-bomb.html": self._gzip_bomb,
+            "/redirect.html": lambda: self._redirect("/seed-repost.html?utm_source=newsletter"),
+            "/loop.html": lambda: self._redirect("/loop2.html"),
+            "/loop2.html": lambda: self._redirect("/loop.html"),
+            "/to-private.html": lambda: self._redirect("http://169.254.169.254/latest/meta-data/"),
+        }
+        handler = routes.get(path)
+        if handler is None:
+            return self._send(404, b"<html><body>Not found</body></html>")
+        return handler()
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, location: str) -> None:
+        self._send(302, b"", headers={"Location": location})
+
+    def _slow(self) -> None:
+        time.sleep(4)  # longer than the tests' download timeout
+        self._send(200, EMPTY_PAGE)
+
+    def _huge(self) -> None:
+        self._send(200, b"<html><body><p>" + b"x" * (21 * MiB) + b"</p></body></html>")
+
+    def _gzip_bomb(self) -> None:
+        # 64 KiB on the wire, 64 MiB once decompressed: over the limit only after decoding.
+        self._send(200, _BOMB, headers={"Content-Encoding": "gzip"})
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+_BOMB = gzip.compress(b"<html><body>" + b" " * (64 * MiB) + b"</body></html>", compresslevel=9)
+
+
+@contextmanager
+def serve() -> Iterator[tuple[str, list[str]]]:
+    """Run the test site on 127.0.0.1 and a free port; yield (origin, paths requested)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SiteHandler)
+    server.requests_seen = []  # type: ignore[attr-defined]
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.requests_seen  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()

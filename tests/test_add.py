@@ -1,0 +1,185 @@
+"""`wirearchive add` end to end: loopback site -> Scrapy -> pipelines -> store + catalog."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import socket
+import sqlite3
+
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.conftest import Archive, archive_env
+from tests.site import FIXTURES
+
+
+def _count(archive: Archive, table: str) -> int:
+    with sqlite3.connect(archive.db) as conn:
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
+    origin, _ = test_site
+    url = f"{origin}/seed-repost.html"
+    code, results = archive.add(url)
+    assert code == 0
+    assert results[url]["status"] == "archived"
+    article = archive.show(results[url]["id"])
+    assert (
+        article["title"]
+        == "Moscow Won't Stoop To Discussing NATO Demands On 'Deescalation Measures'"
+    )
+    assert article["published"] == "2022-01-09"
+    assert article["author"] == "Wire Watch"
+    assert article["wire_source"] == "Sputnik"
+    assert "Russia is not prepared to discuss" in article["text"]
+    assert "No comments" not in article["text"]
+    # The raw response is kept as a WARC record that holds exactly the served bytes.
+    warc = (archive.objects / article["raw_key"]).read_bytes()
+    records = {
+        r.rec_type: (r.rec_headers, r.content_stream().read())
+        for r in ArchiveIterator(io.BytesIO(warc))
+    }
+    assert set(records) == {"response", "request"}
+    headers, payload = records["response"]
+    assert headers.get_header("WARC-Target-URI") == url
+    assert headers.get_header("WARC-Payload-Digest").startswith("sha1:")
+    assert payload == (FIXTURES / "seed-repost.html").read_bytes()
+    assert (archive.objects / article["json_key"]).is_file()
+    # Searchable right away.
+    proc = archive.run("search", "--json", "deescalation")
+    assert results[url]["id"] in proc.stdout
+
+
+def test_adding_again_archives_nothing_new(archive, test_site):
+    origin, _ = test_site
+    urls = [f"{origin}/seed-repost.html", f"{origin}/pages/nature.com.telescope.html"]
+    code, first = archive.add(*urls)
+    assert code == 0 and {r["status"] for r in first.values()} == {"archived"}
+    keys, articles, captures = (
+        archive.stored_keys(),
+        _count(archive, "articles"),
+        _count(archive, "captures"),
+    )
+    code, again = archive.add(*urls)
+    assert code == 0
+    assert {r["status"] for r in again.values()} == {"unchanged"}
+    assert {u: r["id"] for u, r in again.items()} == {u: r["id"] for u, r in first.items()}
+    assert archive.stored_keys() == keys
+    assert (_count(archive, "articles"), _count(archive, "captures")) == (articles, captures)
+
+
+def test_url_variants_share_one_identity(archive, test_site):
+    origin, _ = test_site
+    code, first = archive.add(f"{origin}/seed-repost.html")
+    # A redirect to the same page with a tracking parameter is the same article.
+    code, second = archive.add(f"{origin}/redirect.html")
+    assert code == 0
+    result = second[f"{origin}/redirect.html"]
+    assert result["status"] == "unchanged"
+    assert result["id"] == first[f"{origin}/seed-repost.html"]["id"]
+    assert result["final_url"].endswith("/seed-repost.html?utm_source=newsletter")
+
+
+def test_exact_copy_elsewhere_is_a_duplicate(archive, test_site):
+    origin, _ = test_site
+    page = "latimes.com.bloomberg.html"
+    original, copy = f"{origin}/pages/{page}", f"{origin}/copy/{page}"
+    code, results = archive.add(original)
+    code, results2 = archive.add(copy)
+    assert code == 0
+    assert results2[copy]["status"] == "duplicate"
+    assert results2[copy]["duplicate_of"] == results[original]["id"]
+    assert archive.show(results2[copy]["id"])["duplicate_of"] == results[original]["id"]
+    # Searching finds the story once as an original.
+    with sqlite3.connect(archive.db) as conn:
+        originals = conn.execute(
+            "select count(*) from articles where duplicate_of is null"
+        ).fetchone()[0]
+    assert originals == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_bad_inputs_get_a_clear_status_and_leave_nothing_behind(archive, test_site):
+    origin, _ = test_site
+    expected = {
+        "not a url": ("refused", "invalid URL"),
+        "http://": ("refused", "invalid URL"),
+        "file:///etc/passwd": ("refused", "scheme file"),
+        "data:text/html,<p>hi</p>": ("refused", "scheme data"),
+        "ftp://ftp.example.com/file.html": ("refused", "scheme ftp"),
+        "http://nonexistent-host.invalid/post.html": ("failed", "DNS lookup failed"),
+        f"http://127.0.0.1:{_closed_port()}/post.html": ("failed", "connection refused"),
+        f"{origin}/slow.html": ("failed", "timed out"),
+        f"{origin}/missing.html": ("failed", "HTTP 404"),
+        f"{origin}/error.html": ("failed", "HTTP 500"),
+        f"{origin}/report.pdf": ("failed", "not HTML: application/pdf"),
+        f"{origin}/photo.png": ("failed", "not HTML: image/png"),
+        f"{origin}/huge.html": ("failed", "size limit"),
+        f"{origin}/gzip-bomb.html": ("failed", "size limit"),
+        f"{origin}/empty.html": ("failed", "no extractable article text"),
+        f"{origin}/loop.html": ("failed", "redirect"),
+        f"{origin}/private/page.html": ("failed", "robots.txt"),
+        f"{origin}/to-private.html": ("refused", "169.254.169.254 is link-local"),
+    }
+    code, results = archive.add(*expected)
+    assert code == 1
+    for url, (status, reason) in expected.items():
+        assert results[url]["status"] == status, (url, results[url])
+        assert reason in results[url]["reason"], (url, results[url])
+        assert results[url]["id"] is None
+    # Nothing half-written: no rows, no objects.
+    assert _count(archive, "articles") == 0
+    assert _count(archive, "captures") == 0
+    assert archive.stored_keys() == set()
+
+
+def test_broken_encoding_is_archived_readably(archive, test_site):
+    origin, _ = test_site
+    url = f"{origin}/mislabelled.html"
+    code, results = archive.add(url)
+    assert code == 0 and results[url]["status"] == "archived"
+    text = archive.show(results[url]["id"])["text"]
+    assert "residents came out to enjoy the first warm weekend" in text
+
+
+def test_private_addresses_refused_by_default(tmp_path, test_site):
+    origin, requested = test_site
+    port = origin.rsplit(":", 1)[1]
+    archive = Archive(tmp_path, archive_env(tmp_path, WIREARCHIVE_ALLOW_PRIVATE=""))
+    before = len(requested)
+    urls = {
+        f"{origin}/seed-repost.html": "127.0.0.1 is loopback",
+        f"http://localhost:{port}/seed-repost.html": "resolves to a refused address",
+        f"http://[::1]:{port}/seed-repost.html": "is loopback",
+        "http://169.254.169.254/latest/meta-data/": "is link-local",
+        "http://10.20.30.40/admin": "is private",
+        "http://0.0.0.0/": "is unspecified",
+        "http://[::ffff:127.0.0.1]/": "is loopback",
+    }
+    code, results = archive.add(*urls)
+    assert code == 1
+    for url, reason in urls.items():
+        assert results[url]["status"] == "refused", results[url]
+        assert reason in results[url]["reason"], results[url]
+    assert len(requested) == before  # not one request reached the loopback site
+
+
+def test_add_reads_urls_from_stdin(archive, test_site):
+    origin, _ = test_site
+    proc = archive.run(
+        "add", "--file", "-", stdin=f"# a comment\n{origin}/pages/nature.com.telescope.html\n\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"status": "archived"' in proc.stdout
+
+
+def test_gzip_bomb_fixture_is_small_on_the_wire():
+    from tests.site import _BOMB
+
+    assert len(_BOMB) < 200_000 and len(gzip.decompress(_BOMB)) > 60 * 1024 * 1024
