@@ -63,16 +63,20 @@ def archive_urls(
     extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
+    from archive.catalog import Catalog
     from archive.runner import project_settings, run_spider
+    from archive.store import StoreError, open_store
     from crawlers.addressguard import AddressPolicy
 
     settings = project_settings(
         {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"], "LOG_LEVEL": log_level}
         | (extra_settings or {})
     )
-    try:
+    try:  # configuration errors are reported before any crawl starts
         AddressPolicy.from_settings(settings)
-    except ValueError as exc:
+        open_store(obj["store"]).check()
+        Catalog(obj["db"]).close()
+    except (ValueError, StoreError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}

@@ -37,6 +37,10 @@ class ObjectStore(Protocol):
         """Whether an object is stored under `key`."""
         ...
 
+    def check(self) -> None:
+        """Raise StoreError unless the store can be written to."""
+        ...
+
 
 def check_key(key: str) -> str:
     """`key` when it is a safe relative key (no '..', no absolute path, plain characters)."""
@@ -81,6 +85,14 @@ class LocalStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot use {self.root} as the object store: {exc}") from exc
+        if not os.access(self.root, os.W_OK):
+            raise StoreError(f"cannot write to the object store {self.root}")
 
 
 class S3Store:
@@ -135,6 +147,17 @@ class S3Store:
 
     def exists(self, key: str) -> bool:
         return self._exists(self._key(key))
+
+    def check(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise StoreError(f"S3 bucket {self.bucket!r} is not usable: {code or exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"S3 store {self.uri} is unreachable: {exc}") from exc
 
     def _exists(self, full_key: str) -> bool:
         from botocore.exceptions import ClientError

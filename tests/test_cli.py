@@ -1,0 +1,84 @@
+"""The demo, `scrapy crawl` in the checkout, and the CLI's read commands."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+from tests.conftest import ROOT, Archive
+
+
+def test_demo_archives_the_sample_blog(archive: Archive):
+    env = {k: v for k, v in archive.env.items() if k not in ("WIREARCHIVE_DB", "WIREARCHIVE_STORE")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "demo"],
+        cwd=archive.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("archived") >= 5
+    assert "[wire: Sputnik]" in proc.stdout
+    assert "Example search: wirearchive search NATO" in proc.stdout
+    db = archive.root / "wirearchive-data" / "archive.db"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from articles").fetchone()[0] == 5
+    # A second run finds everything unchanged and writes nothing new.
+    again = subprocess.run(
+        [sys.executable, "-m", "archive", "demo"],
+        cwd=archive.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0 and again.stdout.count("unchanged") == 5
+
+
+def test_scrapy_crawl_in_the_checkout_archives_to_the_same_places(archive: Archive, test_site):
+    origin, _ = test_site
+    url = f"{origin}/pages/nature.com.telescope.html"
+    proc = subprocess.run(
+        ["scrapy", "crawl", "urls", "-a", f"urls={url}"],
+        cwd=ROOT,
+        env=archive.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    article = archive.show(url)
+    assert article["title"] == "Gigantic Chinese telescope opens to astronomers worldwide"
+    assert (archive.objects / article["raw_key"]).is_file()
+
+
+def test_read_commands_on_an_archive(archive: Archive, test_site):
+    origin, _ = test_site
+    _, results = archive.add(f"{origin}/seed-repost.html")
+    article_id = results[f"{origin}/seed-repost.html"]["id"]
+    search = archive.run("search", "Ryabkov")
+    assert search.returncode == 0 and article_id in search.stdout and "[Ryabkov]" in search.stdout
+    assert archive.run("search", "--wire", "Reuters", "Ryabkov").stdout == ""
+    shown = archive.run("show", article_id)
+    assert "wire_source: Sputnik" in shown.stdout and "capture:" in shown.stdout
+    stats = json.loads(archive.run("stats", "--json").stdout)
+    assert stats["articles"] == 1 and stats["captures"] == 1
+    missing = archive.run("show", "no-such-article")
+    assert missing.returncode == 1 and "no article" in missing.stderr
+
+
+def test_clear_errors_for_bad_usage(archive: Archive):
+    empty = archive.run("search", "x")
+    assert empty.returncode == 1 and "no catalog" in empty.stderr
+    assert archive.run("add").returncode == 2
+    bad = Archive(archive.root, archive.env | {"WIREARCHIVE_ALLOW_PRIVATE": "not-a-network"})
+    proc = bad.run("add", "https://example.com/")
+    assert proc.returncode == 1 and "WIREARCHIVE_ALLOW_PRIVATE" in proc.stderr
+    s3 = Archive(archive.root, archive.env | {"WIREARCHIVE_STORE": "gs://bucket/x"})
+    proc = s3.run("add", "https://example.com/")
+    assert proc.returncode == 1 and "unsupported store" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""

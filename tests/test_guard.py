@@ -1,0 +1,71 @@
+"""The address guard's URL and address rules (the end-to-end refusals are in test_add)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from crawlers.addressguard import AddressPolicy, check_ip, check_url
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://example.com/2022/01/post.html", None),
+        ("http://93.184.216.34/", None),
+        ("ftp://example.com/", "scheme ftp"),
+        ("file:///etc/passwd", "scheme file"),
+        ("javascript:alert(1)", "scheme javascript"),
+        ("example.com/post", "no scheme"),
+        ("http:///nohost", "no host"),
+        ("http://user:pw@example.com/", "credentials"),
+        ("http://example.com:99999/", "invalid URL"),
+        ("http://127.0.0.1/", "loopback"),
+        ("http://127.1.2.3:8080/", "loopback"),
+        ("http://[::1]/", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[fe80::1]/", "link-local"),
+        ("http://192.168.1.1/", "private"),
+        ("http://172.16.0.1/", "private"),
+        ("http://[fd00::1]/", "private"),
+        ("http://[::ffff:10.0.0.1]/", "private"),
+        ("http://100.64.0.1/", "not a public address"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://example.com/" + "a" * 3000, "longer than"),
+    ],
+)
+def test_check_url(url, reason):
+    result = check_url(url)
+    if reason is None:
+        assert result is None
+    else:
+        assert result is not None and reason in result
+
+
+def test_policy_allows_only_listed_networks():
+    policy = AddressPolicy("127.0.0.0/8, 10.1.0.0/16")
+    assert check_url("http://127.0.0.1:8000/", policy) is None
+    assert check_url("http://10.1.2.3/", policy) is None
+    assert "private" in check_url("http://10.2.0.1/", policy)
+    assert "link-local" in check_url("http://169.254.169.254/", policy)
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes", True])
+def test_policy_allow_all(value):
+    assert check_url("http://169.254.169.254/", AddressPolicy(value)) is None
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", None])
+def test_policy_default_refuses(value):
+    assert check_url("http://127.0.0.1/", AddressPolicy(value))
+
+
+def test_bad_policy_is_a_clear_error():
+    with pytest.raises(ValueError, match="WIREARCHIVE_ALLOW_PRIVATE"):
+        AddressPolicy("localhost")
+
+
+def test_public_address_passes():
+    assert check_ip(ipaddress.ip_address("8.8.8.8")) is None
