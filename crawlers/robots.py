@@ -56,7 +56,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         await super()._parse_robots(response, netloc, request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if isinstance(exc, (IgnoreRequest, *_UNREACHABLE)):
+        if isinstance(exc, IgnoreRequest | _UNREACHABLE):
             # Refused by the guard, or no server at all: the request itself fails with
             # the real reason, so there is nothing for robots.txt to decide.
             return super()._robots_error(exc, netloc)

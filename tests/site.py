@@ -46,7 +46,9 @@ class SiteHandler(BaseHTTPRequestHandler):
                 return self._send(200, page.read_bytes())
         routes = {
             "/robots.txt": lambda: self._send(
-                200, b"User-agent: *\nDisallow: /private/\n", "text/plain"
+                self.server.robots_status,  # type: ignore[attr-defined]
+                b"User-agent: *\nDisallow: /private/\n",
+                "text/plain",
             ),
             "/seed-repost.html": lambda: self._send(
                 200, (FIXTURES / "seed-repost.html").read_bytes()
@@ -110,10 +112,11 @@ _BOMB = gzip.compress(b"<html><body>" + b" " * (64 * MiB) + b"</body></html>", c
 
 
 @contextmanager
-def serve() -> Iterator[tuple[str, list[str]]]:
+def serve(robots_status: int = 200) -> Iterator[tuple[str, list[str]]]:
     """Run the test site on 127.0.0.1 and a free port; yield (origin, paths requested)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), SiteHandler)
     server.requests_seen = []  # type: ignore[attr-defined]
+    server.robots_status = robots_status  # type: ignore[attr-defined]
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -9,6 +9,7 @@ import sqlite3
 
 from warcio.archiveiterator import ArchiveIterator
 
+from tests import site
 from tests.conftest import Archive, archive_env
 from tests.site import FIXTURES
 
@@ -183,3 +184,18 @@ def test_gzip_bomb_fixture_is_small_on_the_wire():
     from tests.site import _BOMB
 
     assert len(_BOMB) < 200_000 and len(gzip.decompress(_BOMB)) > 60 * 1024 * 1024
+
+
+def test_robots_txt_server_error_disallows_the_host(archive):
+    # RFC 9309: a 5xx on robots.txt means the whole site is disallowed for now.
+    with site.serve(robots_status=503) as (origin, requested):
+        code, results = archive.add(f"{origin}/seed-repost.html")
+    assert code == 1
+    assert results[f"{origin}/seed-repost.html"]["reason"] == "disallowed by robots.txt"
+    assert set(requested) == {"/robots.txt"}
+
+
+def test_robots_txt_missing_allows_everything(archive):
+    with site.serve(robots_status=404) as (origin, _):
+        code, results = archive.add(f"{origin}/seed-repost.html")
+    assert code == 0 and results[f"{origin}/seed-repost.html"]["status"] == "archived"
