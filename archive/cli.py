@@ -67,6 +67,7 @@ def archive_urls(
     from archive.runner import project_settings, run_spider
     from archive.store import StoreError, open_store
     from crawlers.addressguard import AddressPolicy
+    from pipelines.wire import load_agencies
 
     settings = project_settings(
         {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"], "LOG_LEVEL": log_level}
@@ -74,6 +75,7 @@ def archive_urls(
     )
     try:  # configuration errors are reported before any crawl starts
         AddressPolicy.from_settings(settings)
+        load_agencies(settings.get("WIRE_AGENCIES"))
         open_store(obj["store"]).check()
         Catalog(obj["db"]).close()
     except (ValueError, StoreError, RuntimeError) as exc:

@@ -18,8 +18,9 @@ WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "")
 # Extraction worker processes (0: one per core).
 WIREARCHIVE_EXTRACT_WORKERS = int(os.environ.get("WIREARCHIVE_EXTRACT_WORKERS", "0"))
 # Wire services and their aliases for attribution; None means the built-in list
-# (pipelines.wire.DEFAULT_AGENCIES). A dict of canonical name -> list of aliases replaces it.
-WIRE_AGENCIES = None
+# (pipelines.wire.DEFAULT_AGENCIES). A dict of canonical name -> list of aliases, or the path
+# of a TOML file of `Name = ["Alias", ...]` lines, replaces it.
+WIRE_AGENCIES = os.environ.get("WIREARCHIVE_WIRE_AGENCIES") or None
 
 ROBOTSTXT_OBEY = True
 USER_AGENT = os.environ.get(

@@ -18,7 +18,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawlers.items import FAILED, Capture
 from pipelines.extraction import extract_article
-from pipelines.wire import WireAttributor
+from pipelines.wire import WireAttributor, load_agencies
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -57,7 +57,7 @@ class ExtractPipeline:
         settings = crawler.settings
         return cls(
             settings.getint("WIREARCHIVE_EXTRACT_WORKERS"),
-            settings.getdict("WIRE_AGENCIES") or None,
+            load_agencies(settings.get("WIRE_AGENCIES")),
         )
 
     def open_spider(self) -> None:

@@ -27,8 +27,10 @@ Aliases in `CREDIT_ONLY_ALIASES` ("RT") count only in credit and footer lines, n
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
+from pathlib import Path
 
 DEFAULT_AGENCIES: dict[str, tuple[str, ...]] = {
     "Reuters": ("Reuters", "Thomson Reuters"),
@@ -83,6 +85,26 @@ _STAFF = (
 _REUTERS_FOOTER = re.compile(
     r"\(?\s*(?i:(?:additional\s+)?(?:reporting|writing)\s+by)\s[^\r\n]{0,400}?(?i:editing\s+by)\s"
 )
+
+
+def load_agencies(value: Mapping[str, Sequence[str]] | str | None) -> dict[str, list[str]] | None:
+    """The WIRE_AGENCIES setting as a dict: given as a dict, or as the path of a TOML file of
+    `Name = ["Alias", ...]` lines; None keeps the built-in list."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = tomllib.loads(Path(value).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"WIRE_AGENCIES: cannot read {value}: {exc}") from None
+    agencies = {}
+    for name, aliases in value.items():
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        if not isinstance(aliases, Sequence) or not all(isinstance(a, str) for a in aliases):
+            raise ValueError(f"WIRE_AGENCIES: {name!r} needs a list of alias strings")
+        agencies[str(name)] = list(aliases)
+    return agencies
 
 
 class WireAttributor:

@@ -37,15 +37,18 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import http.client
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -64,7 +67,18 @@ GRPC_OFFSET = 10_000
 MAX_PORT = 55_000
 MIN_PORT = 10_000
 SERVICES = ("master", "volume", "filer", "s3")
+_IMPORTANT = re.compile(r"^F\d{4} |flag provided but not defined|address already in use")
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# What a probe of a server that is still starting may raise.
+_NOT_READY = (
+    BotoCoreError,
+    ClientError,
+    OSError,
+    http.client.HTTPException,
+    ValueError,
+    KeyError,
+    TypeError,
+)
 
 
 class SeaweedFSError(RuntimeError):
@@ -158,8 +172,14 @@ def _get_json(url: str) -> Any:
 
 
 def _die_with_parent() -> Callable[[], None] | None:
-    """preexec_fn: SIGKILL weed if the test process dies without cleaning up (Linux)."""
-    if not sys.platform.startswith("linux"):
+    """preexec_fn: SIGKILL weed if the test process dies without cleaning up (Linux).
+
+    The kernel sends the signal when the *thread* that started weed ends, so this is only
+    used when starting from the main thread (a server restarted from a helper thread
+    would otherwise die with that thread).
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not (sys.platform.startswith("linux") and in_main_thread):
         return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -241,9 +261,12 @@ class SeaweedFS:
             try:
                 self._wait_ready()
             except SeaweedFSError:
-                self.stop()
+                self.stop(timeout=0)
                 if attempt < attempts and "address already in use" in self.log_tail():
                     continue  # lost a race for a port: pick new ones
+                raise
+            except BaseException:  # e.g. KeyboardInterrupt or a pytest-timeout
+                self.stop(timeout=0)
                 raise
             self.last_start_seconds = time.monotonic() - began
             return
@@ -267,14 +290,21 @@ class SeaweedFS:
         self._remove_sockets()
 
     def log_tail(self, lines: int = 40) -> str:
-        """Last ``lines`` lines the server logged since the latest start."""
+        """Last ``lines`` lines the server logged since the latest start, preceded by any
+        fatal/flag/port errors from earlier in that output."""
         try:
             with self.log_path.open("rb") as log:
                 log.seek(self._log_offset)
                 text = log.read().decode("utf-8", "replace")
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        all_lines = text.splitlines()
+        split = max(len(all_lines) - lines, 0)
+        earlier, tail = all_lines[:split], all_lines[split:]
+        errors = [line for line in earlier if _IMPORTANT.search(line)][:10]
+        if errors:
+            tail = [*errors, "...", *tail]
+        return "\n".join(tail)
 
     def command(self) -> list[str]:
         """The ``weed server`` command line for the current ports."""
@@ -364,7 +394,7 @@ class SeaweedFS:
             probe.list_buckets()
             topology = _get_json(f"http://{HOST}:{self.ports['master']}/dir/status")["Topology"]
             status = _get_json(f"http://{HOST}:{self.ports['volume']}/status")
-        except (BotoCoreError, ClientError, OSError, ValueError, KeyError, TypeError):
+        except _NOT_READY:
             return False
         volume_url = f"{HOST}:{self.ports['volume']}"
         for center in topology.get("DataCenters") or []:
@@ -388,7 +418,7 @@ class SeaweedFS:
 
 @contextlib.contextmanager
 def seaweedfs(workdir: Path, **options: Any) -> Iterator[SeaweedFS]:
-    """Start a :class:`SeaweedFS` in ``workdir`` (must exist), yield it, always stop it.
+    """Start a :class:`SeaweedFS` in ``workdir`` (created if missing), yield it, stop it.
 
     ``options`` are passed to :class:`SeaweedFS` (``auth``, ``startup_timeout``, ...).
     """

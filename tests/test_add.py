@@ -199,3 +199,20 @@ def test_robots_txt_missing_allows_everything(archive):
     with site.serve(robots_status=404) as (origin, _):
         code, results = archive.add(f"{origin}/seed-repost.html")
     assert code == 0 and results[f"{origin}/seed-repost.html"]["status"] == "archived"
+
+
+def test_configured_agencies_file_changes_attribution(archive, test_site, tmp_path):
+    origin, _ = test_site
+    agencies = tmp_path / "agencies.toml"
+    agencies.write_text('"Sputnik Radio" = ["Sputnik"]\nReuters = ["Reuters"]\n')
+    custom = Archive(archive.root, archive.env | {"WIREARCHIVE_WIRE_AGENCIES": str(agencies)})
+    code, results = custom.add(f"{origin}/seed-repost.html")
+    assert code == 0
+    assert (
+        custom.show(results[f"{origin}/seed-repost.html"]["id"])["wire_source"] == "Sputnik Radio"
+    )
+    agencies.write_text("not toml [")
+    proc = custom.run("add", f"{origin}/seed-repost.html")
+    assert (
+        proc.returncode == 1 and "WIRE_AGENCIES" in proc.stderr and "Traceback" not in proc.stderr
+    )

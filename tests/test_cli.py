@@ -43,7 +43,7 @@ def test_scrapy_crawl_in_the_checkout_archives_to_the_same_places(archive: Archi
     origin, _ = test_site
     url = f"{origin}/pages/nature.com.telescope.html"
     proc = subprocess.run(
-        ["scrapy", "crawl", "urls", "-a", f"urls={url}"],
+        [sys.executable, "-m", "scrapy", "crawl", "urls", "-a", f"urls={url}"],
         cwd=ROOT,
         env=archive.env,
         capture_output=True,

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +31,15 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     """One SeaweedFS S3 server shared by the whole session."""
     with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
+
+
+def _alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _error_code(exc: ClientError) -> tuple[str, int]:
@@ -112,8 +126,11 @@ def test_stop_start_keeps_data(tmp_path: Path) -> None:
         client.create_bucket(Bucket="fresh")
         client.put_object(Bucket="fresh", Key="k", Body=b"grows a volume")
 
-        server.stop(timeout=0)  # crash-like stop
-        server.start()
+        server.stop(timeout=0)  # crash-like stop, then restart from a helper thread
+        worker = threading.Thread(target=server.start)
+        worker.start()
+        worker.join()
+        assert server.running  # outlives the thread that started it
         keys = [o["Key"] for o in client.list_objects_v2(Bucket="persist")["Contents"]]
         assert keys == ["after", "before"]
         assert client.get_object(Bucket="fresh", Key="k")["Body"].read() == b"grows a volume"
@@ -147,5 +164,29 @@ def test_start_failure_reports_log_tail(tmp_path: Path) -> None:
     server = SeaweedFS(tmp_path, extra_args=("-no-such-flag",))
     with pytest.raises(SeaweedFSError, match="exited with code") as exc:
         server.start()
-    assert "-s3.port" in str(exc.value)  # weed's usage text, from the log tail
+    assert "flag provided but not defined: -no-such-flag" in str(exc.value)
     assert not server.running
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses PR_SET_PDEATHSIG")
+def test_weed_dies_with_a_killed_test_process(tmp_path: Path) -> None:
+    script = (
+        "import os, sys; from pathlib import Path; from tests.s3server import SeaweedFS; "
+        "s = SeaweedFS(Path(sys.argv[1])); s.start(); print(s.pid, flush=True); os._exit(0)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    )
+    pid = int(out.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):  # do not leak it even when the test fails
+        os.killpg(pid, signal.SIGKILL)
+        pytest.fail(f"weed {pid} outlived its killed parent")
