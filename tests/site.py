@@ -12,8 +12,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+# Gold data for the corpus pages the project keeps; `path` is where each page lives (the demo
+# site's pages double as fixtures, so they are stored once).
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))
+PAGES = {entry["file"]: ROOT / entry["path"] for entry in MANIFEST}
+# The demo's Blogger repost of a Sputnik story, as in ../shared/corpus/seed-post.txt.
+SEED = ROOT / "archive" / "demo_site" / "posts" / "moscow-wont-stoop-nato.html"
 MiB = 1024 * 1024
 
 EMPTY_PAGE = (
@@ -41,8 +47,8 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.server.requests_seen.append(self.path)  # type: ignore[attr-defined]
         path = urlsplit(self.path).path
         if path.startswith(("/pages/", "/copy/")):
-            page = FIXTURES / "pages" / Path(path).name
-            if page.is_file():
+            page = PAGES.get(Path(path).name)
+            if page is not None:
                 return self._send(200, page.read_bytes())
         routes = {
             "/robots.txt": lambda: self._send(
@@ -50,12 +56,8 @@ class SiteHandler(BaseHTTPRequestHandler):
                 b"User-agent: *\nDisallow: /private/\n",
                 "text/plain",
             ),
-            "/seed-repost.html": lambda: self._send(
-                200, (FIXTURES / "seed-repost.html").read_bytes()
-            ),
-            "/private/page.html": lambda: self._send(
-                200, (FIXTURES / "seed-repost.html").read_bytes()
-            ),
+            "/seed-repost.html": lambda: self._send(200, SEED.read_bytes()),
+            "/private/page.html": lambda: self._send(200, SEED.read_bytes()),
             "/empty.html": lambda: self._send(200, EMPTY_PAGE),
             "/mislabelled.html": lambda: self._send(200, MISLABELLED),
             "/report.pdf": lambda: self._send(200, b"%PDF-1.4\n" + b"0" * 2000, "application/pdf"),

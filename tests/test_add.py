@@ -11,7 +11,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests import site
 from tests.conftest import Archive, archive_env
-from tests.site import FIXTURES
+from tests.site import SEED
 
 
 def _count(archive: Archive, table: str) -> int:
@@ -45,7 +45,7 @@ def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
     headers, payload = records["response"]
     assert headers.get_header("WARC-Target-URI") == url
     assert headers.get_header("WARC-Payload-Digest").startswith("sha1:")
-    assert payload == (FIXTURES / "seed-repost.html").read_bytes()
+    assert payload == SEED.read_bytes()
     assert (archive.objects / article["json_key"]).is_file()
     # Searchable right away.
     proc = archive.run("search", "--json", "deescalation")
