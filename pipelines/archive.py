@@ -34,6 +34,8 @@ class ArchivePipeline:
         self.store_uri = store_uri
         self.catalog: Catalog | None = None
         self.store: ObjectStore | None = None
+        # Articles being archived now: a duplicate waits for its original's outcome.
+        self._in_flight: dict[str, asyncio.Future[bool]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -53,6 +55,23 @@ class ArchivePipeline:
             return item
         assert self.catalog is not None and self.store is not None
         assert item.article_id and item.content_sha256
+        done = asyncio.get_running_loop().create_future()
+        self._in_flight[item.article_id] = done
+        try:
+            await self._archive(item)
+            done.set_result(True)
+        except BaseException:
+            done.set_result(False)
+            raise
+        finally:
+            if self._in_flight.get(item.article_id) is done:
+                del self._in_flight[item.article_id]
+        return item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
+
+    async def _archive(self, item: Capture) -> None:
+        assert self.catalog is not None and item.article_id and item.content_sha256
+        if item.duplicate_of:
+            await self._confirm_original(item)
         raw_key = capture_key(item)
         json_key = article_key(item.article_id, item.content_sha256)
         existing = self.catalog.article(item.article_id)
@@ -60,7 +79,18 @@ class ArchivePipeline:
         document = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")
         await asyncio.to_thread(self._put_objects, item, raw_key, json_key, document)
         self.catalog.record(row, capture_row(item, raw_key))
-        return item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
+
+    async def _confirm_original(self, item: Capture) -> None:
+        """Point `duplicate_of` only at an archived article: if the original of this run failed
+        to archive, fall back to another archived copy, or make this copy the original."""
+        assert self.catalog is not None and item.duplicate_of and item.content_sha256
+        pending = self._in_flight.get(item.duplicate_of)
+        if pending is not None and await asyncio.shield(pending):
+            return
+        if pending is None and self.catalog.article(item.duplicate_of) is not None:
+            return
+        other = self.catalog.original_with_hash(item.content_sha256)
+        item.duplicate_of = other["id"] if other and other["id"] != item.article_id else None
 
     def _put_objects(self, item: Capture, raw_key: str, json_key: str, document: bytes) -> None:
         assert self.store is not None

@@ -166,6 +166,13 @@ def pick_ports(count: int = len(SERVICES)) -> list[int]:
     raise SeaweedFSError(f"could not find {count} free port pairs (P, P+{GRPC_OFFSET})")
 
 
+def unix_sockets(ports: dict[str, int]) -> list[Path]:
+    """The unix sockets weed creates in /tmp, named after the ports of ``SERVICES``."""
+    names = [f"seaweedfs-{svc}-grpc-{port + GRPC_OFFSET}.sock" for svc, port in ports.items()]
+    names += [f"seaweedfs-filer-{ports['filer']}.sock", f"seaweedfs-s3-{ports['s3']}.sock"]
+    return [Path("/tmp", name) for name in names]
+
+
 def _get_json(url: str) -> Any:
     with _NO_PROXY.open(url, timeout=2) as response:
         return json.load(response)
@@ -405,12 +412,8 @@ class SeaweedFS:
         return False
 
     def _remove_sockets(self) -> None:
-        """Delete the unix sockets weed leaves in /tmp (named by port) after a SIGKILL."""
-        p = self.ports
-        names = [f"seaweedfs-{svc}-grpc-{port + GRPC_OFFSET}.sock" for svc, port in p.items()]
-        names += [f"seaweedfs-filer-{p['filer']}.sock", f"seaweedfs-s3-{p['s3']}.sock"]
-        for name in names:
-            path = Path("/tmp", name)
+        """Delete the unix sockets weed leaves in /tmp after a SIGKILL."""
+        for path in unix_sockets(self.ports):
             if path.is_socket():
                 with contextlib.suppress(OSError):
                     path.unlink()

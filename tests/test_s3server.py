@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ from tests.s3server import (
     pick_ports,
     s3_client,
     seaweedfs,
+    unix_sockets,
 )
 
 
@@ -115,7 +117,7 @@ def test_stop_start_keeps_data(tmp_path: Path) -> None:
         assert not server.running
         with pytest.raises(ProcessLookupError):
             os.killpg(pgid, 0)
-        assert not list(Path("/tmp").glob(f"seaweedfs-*-{ports['s3']}.sock"))
+        assert not any(path.exists() for path in unix_sockets(ports))
         with pytest.raises(EndpointConnectionError):
             client.list_objects_v2(Bucket="persist")
 
@@ -171,8 +173,9 @@ def test_start_failure_reports_log_tail(tmp_path: Path) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses PR_SET_PDEATHSIG")
 def test_weed_dies_with_a_killed_test_process(tmp_path: Path) -> None:
     script = (
-        "import os, sys; from pathlib import Path; from tests.s3server import SeaweedFS; "
-        "s = SeaweedFS(Path(sys.argv[1])); s.start(); print(s.pid, flush=True); os._exit(0)"
+        "import json, os, sys; from pathlib import Path; from tests.s3server import SeaweedFS; "
+        "s = SeaweedFS(Path(sys.argv[1])); s.start(); "
+        "print(json.dumps([s.pid, s.ports]), flush=True); os._exit(0)"
     )
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
@@ -183,10 +186,12 @@ def test_weed_dies_with_a_killed_test_process(tmp_path: Path) -> None:
         timeout=90,
         check=True,
     )
-    pid = int(out.stdout.split()[-1])
+    pid, ports = json.loads(out.stdout.splitlines()[-1])
     deadline = time.monotonic() + 10
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     if _alive(pid):  # do not leak it even when the test fails
         os.killpg(pid, signal.SIGKILL)
         pytest.fail(f"weed {pid} outlived its killed parent")
+    for path in unix_sockets(ports):  # nobody called stop(), so clean up by hand
+        path.unlink(missing_ok=True)
