@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,6 @@ from tests.s3server import (
     seaweedfs,
     unix_sockets,
 )
-
-
-@pytest.fixture(scope="session")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
-    """One SeaweedFS S3 server shared by the whole session."""
-    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
 
 
 def _alive(pid: int) -> bool:
