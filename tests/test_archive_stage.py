@@ -46,7 +46,8 @@ def test_duplicate_never_points_at_an_original_that_failed(tmp_path, original_fa
     dedup.open_spider()
     archive.open_spider()
     first, second = _capture("https://a.example/story"), _capture("https://b.example/story")
-    archive.store = FailingStore(tmp_path / "objects", first.url if original_fails else "no such url")
+    failing_url = first.url if original_fails else "no such url"
+    archive.store = FailingStore(tmp_path / "objects", failing_url)
     dedup.process_item(first)
     dedup.process_item(second)
     assert second.duplicate_of == first.article_id
