@@ -63,11 +63,105 @@ class Catalog:
             )
         )
 
-    def record(self, article: dict[str, Any], capture: dict[str, Any]) -> None:
-        """Write one article row and the capture behind it, in one transaction."""
+    def record(
+        self,
+        article: dict[str, Any],
+        capture: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        """Write one article row and the capture behind it, in one transaction; `previous`
+        (the article's row before an edit) is kept as a revision."""
         with self.db.conn:
+            if previous is not None and previous["content_sha256"] != article["content_sha256"]:
+                self.db["revisions"].insert(
+                    {
+                        "id": f"{previous['id']}:{previous['content_sha256'][:16]}",
+                        "article_id": previous["id"],
+                        "content_sha256": previous["content_sha256"],
+                        "title": previous["title"],
+                        "text": previous["text"],
+                        "json_key": previous["json_key"],
+                        "raw_key": previous["raw_key"],
+                        "fetched_at": previous["fetched_at"],
+                        "superseded_at": article["fetched_at"],
+                    },
+                    pk="id",
+                    ignore=True,
+                )
             self.db["articles"].upsert(article, pk="id")
             self.db["captures"].upsert(capture, pk="id")
+
+    def revisions_of(self, article_id: str) -> list[dict[str, Any]]:
+        """Earlier texts of this article, oldest first."""
+        return list(
+            self.db.query(
+                "select * from revisions where article_id = ? order by fetched_at", [article_id]
+            )
+        )
+
+    def ledger_entry(self, url: str) -> dict[str, Any] | None:
+        """What the last crawl learnt about `url` (validators, lastmod, outcome)."""
+        return next(iter(self.db.query("select * from ledger where url = ?", [url])), None)
+
+    def record_ledger(self, row: dict[str, Any]) -> None:
+        """Upsert a ledger row; fields left out or None keep their stored values."""
+        with self.db.conn:
+            existing = self.ledger_entry(row["url"]) or {"first_seen": row["last_seen"]}
+            merged = existing | {k: v for k, v in row.items() if v is not None}
+            self.db["ledger"].upsert(merged, pk="url")
+
+    def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:
+        """A new `crawls` row, status running; its id."""
+        with self.db.conn:
+            table = self.db["crawls"].insert(
+                {
+                    "started_at": started_at,
+                    "status": "running",
+                    "pid": pid,
+                    "sources_file": sources_file,
+                }
+            )
+        return int(table.last_pk)
+
+    def finish_crawl(self, crawl_id: int, finished_at: str, status: str) -> None:
+        """Close a `crawls` row with its final status."""
+        with self.db.conn:
+            self.db["crawls"].update(crawl_id, {"finished_at": finished_at, "status": status})
+
+    def record_crawl_source(self, row: dict[str, Any]) -> None:
+        """The per-source counts of one crawl."""
+        with self.db.conn:
+            self.db["crawl_sources"].upsert(row, pk=("crawl_id", "source"))
+
+    def crawl_sources(self, crawl_id: int) -> list[dict[str, Any]]:
+        """Per-source rows of one crawl."""
+        return list(
+            self.db.query(
+                "select * from crawl_sources where crawl_id = ? order by source", [crawl_id]
+            )
+        )
+
+    def recent_crawls(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest crawls, newest first, each with its per-source rows."""
+        crawls = list(self.db.query("select * from crawls order by id desc limit ?", [limit]))
+        for crawl in crawls:
+            crawl["sources"] = self.crawl_sources(crawl["id"])
+        return crawls
+
+    def last_success(self, source: str) -> str | None:
+        """When the last crawl that read `source` completely started."""
+        row = next(
+            iter(
+                self.db.query(
+                    "select max(crawls.started_at) as at from crawl_sources join crawls "
+                    "on crawls.id = crawl_sources.crawl_id "
+                    "where crawl_sources.source = ? and crawl_sources.status = 'ok'",
+                    [source],
+                )
+            ),
+            None,
+        )
+        return row["at"] if row else None
 
     def search(
         self,

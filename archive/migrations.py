@@ -74,7 +74,85 @@ def _v1_articles_and_captures(db: Database) -> None:
     db["captures"].create_index(["url"], if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_articles_and_captures]
+def _v2_ledger_revisions_crawls(db: Database) -> None:
+    db["ledger"].create(
+        {
+            "url": str,
+            "source": str,
+            "etag": str,
+            "last_modified": str,
+            "lastmod": str,
+            "content_sha256": str,
+            "article_id": str,
+            "first_seen": str,
+            "last_seen": str,
+            "last_status": str,
+            "http_status": int,
+        },
+        pk="url",
+        if_not_exists=True,
+    )
+    db["ledger"].create_index(["source"], if_not_exists=True)
+    db["revisions"].create(
+        {
+            "id": str,
+            "article_id": str,
+            "content_sha256": str,
+            "title": str,
+            "text": str,
+            "json_key": str,
+            "raw_key": str,
+            "fetched_at": str,
+            "superseded_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        if_not_exists=True,
+    )
+    db["revisions"].create_index(["article_id"], if_not_exists=True)
+    db["crawls"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "pid": int,
+            "sources_file": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["crawl_sources"].create(
+        {
+            "crawl_id": int,
+            "source": str,
+            "kind": str,
+            "via": str,
+            "status": str,
+            "reason": str,
+            "discovered": int,
+            "fetched": int,
+            "not_modified": int,
+            "skipped": int,
+            "new_articles": int,
+            "revisions": int,
+            "duplicates": int,
+            "unchanged": int,
+            "failed": int,
+            "errors": str,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk=("crawl_id", "source"),
+        foreign_keys=[("crawl_id", "crawls", "id")],
+        if_not_exists=True,
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_articles_and_captures,
+    _v2_ledger_revisions_crawls,
+]
 
 
 def migrate(db: Database) -> int:

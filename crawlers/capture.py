@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def capture_response(response: Response, source: str) -> Capture:
     """A Capture of a downloaded response; non-HTML responses are settled as failed."""
     request = response.request
@@ -39,7 +44,7 @@ def capture_response(response: Response, source: str) -> Capture:
         headers=_header_pairs(response.headers),
         request_headers=_header_pairs(request.headers) if request is not None else [],
         body=response.body,
-        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        fetched_at=now_iso(),
         ip_address=str(response.ip_address) if response.ip_address else None,
     )
     content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()

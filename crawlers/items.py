@@ -28,6 +28,8 @@ class Capture:
     body: bytes = b""
     fetched_at: str = ""
     ip_address: str | None = None
+    # What the feed, sitemap or API listing said about the post (crawlers.entries.Entry).
+    entry: dict[str, Any] | None = None
     # Filled in by pipelines/extract.
     article: dict[str, Any] | None = None
     # Filled in by pipelines/dedup.
@@ -35,6 +37,7 @@ class Capture:
     canonical_url: str | None = None
     content_sha256: str | None = None
     duplicate_of: str | None = None
+    revision_of: str | None = None  # content hash of the text this capture's text replaces
     # The outcome: set once, by whichever stage decides it; later stages pass it through.
     status: str | None = None
     reason: str | None = None
@@ -53,6 +56,8 @@ class Capture:
             line["final_url"] = self.url
         if self.duplicate_of:
             line["duplicate_of"] = self.duplicate_of
+        if self.revision_of:
+            line["revised"] = True
         if self.reason:
             line["reason"] = self.reason
         return line

@@ -1,7 +1,8 @@
 """Pipeline stage 3: store the raw capture (WARC) and the article (JSON), then index them.
 
 Objects first, catalog row last: a row never points at an object that is not stored, and a
-failure in between leaves only objects that a rerun writes again under the same keys.
+failure in between leaves only objects that a rerun writes again under the same keys. Every
+outcome, archived or not, also updates the URL ledger that incremental crawls read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from archive.catalog import Catalog
 from archive.store import open_store
 from archive.warc import capture_key, capture_warc, payload_sha256
-from crawlers.items import ARCHIVED, DUPLICATE, Capture
+from crawlers.capture import now_iso
+from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
+from pipelines.runstate import run_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -34,8 +37,7 @@ class ArchivePipeline:
         self.store_uri = store_uri
         self.catalog: Catalog | None = None
         self.store: ObjectStore | None = None
-        # Articles being archived now: a duplicate waits for its original's outcome.
-        self._in_flight: dict[str, asyncio.Future[bool]] = {}
+        self._in_flight = run_state(db_path).in_flight
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -51,10 +53,14 @@ class ArchivePipeline:
             self.catalog.close()
 
     async def process_item(self, item: Capture) -> Capture:
-        if item.status is not None or item.article is None:
-            return item
-        assert self.catalog is not None and self.store is not None
-        assert item.article_id and item.content_sha256
+        if item.status is None and item.article is not None:
+            await self._archive_once(item)
+            item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
+        self._remember(item)
+        return item
+
+    async def _archive_once(self, item: Capture) -> None:
+        assert item.article_id
         done = asyncio.get_running_loop().create_future()
         self._in_flight[item.article_id] = done
         try:
@@ -62,11 +68,34 @@ class ArchivePipeline:
             done.set_result(True)
         except BaseException:
             done.set_result(False)
+            self._remember(item.settle(FAILED, "archiving failed"))
             raise
         finally:
             if self._in_flight.get(item.article_id) is done:
                 del self._in_flight[item.article_id]
-        return item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
+
+    def _remember(self, item: Capture) -> None:
+        """Keep what this fetch taught about its URL in the ledger, for the next crawl."""
+        assert self.catalog is not None
+        if item.status == REFUSED or not item.input_url.startswith(("http://", "https://")):
+            return
+        fetched = item.status_code is not None and item.status_code != 304
+        ok = item.status in (ARCHIVED, DUPLICATE, UNCHANGED)
+        headers = {k.lower(): v for k, v in item.headers} if fetched and ok else {}
+        self.catalog.record_ledger(
+            {
+                "url": item.input_url,
+                "source": item.source,
+                "etag": headers.get("etag"),
+                "last_modified": headers.get("last-modified"),
+                "lastmod": (item.entry or {}).get("updated") if ok else None,
+                "content_sha256": item.content_sha256 if ok else None,
+                "article_id": item.article_id,
+                "last_seen": item.fetched_at or now_iso(),
+                "last_status": item.status,
+                "http_status": item.status_code,
+            }
+        )
 
     async def _archive(self, item: Capture) -> None:
         assert self.catalog is not None and item.article_id and item.content_sha256
@@ -78,7 +107,7 @@ class ArchivePipeline:
         row = article_row(item, raw_key, json_key, existing)
         document = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")
         await asyncio.to_thread(self._put_objects, item, raw_key, json_key, document)
-        self.catalog.record(row, capture_row(item, raw_key))
+        self.catalog.record(row, capture_row(item, raw_key), previous=existing)
 
     async def _confirm_original(self, item: Capture) -> None:
         """Point `duplicate_of` only at an archived article: if the original of this run failed

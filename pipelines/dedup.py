@@ -1,8 +1,9 @@
 """Pipeline stage 2: one identity per article, and duplicates found before anything is stored.
 
-Stages, in order: identity (canonical URL -> article id), unchanged (same article, same text:
-nothing to store), exact (same normalised text under another id -> `duplicate_of`). The
-near-duplicate stage (MinHash LSH clusters of reposts) slots in after the exact stage.
+Stages, in order: identity (canonical URL -> article id); unchanged (same article, same text:
+nothing to store; a new text of a known article is a revision); exact (same normalised text
+under another id -> `duplicate_of`). The near-duplicate stage (MinHash LSH clusters of reposts)
+slots in after the exact stage.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from archive.catalog import Catalog
 from crawlers.items import UNCHANGED, Capture
 from pipelines.identity import article_id, canonical_url, content_sha256
+from pipelines.runstate import run_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,9 +25,7 @@ class DedupPipeline:
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
         self.catalog: Catalog | None = None
-        # Decisions taken in this run but maybe not yet in the catalog (items in flight).
-        self._hash_of_id: dict[str, str] = {}
-        self._id_of_hash: dict[str, str] = {}
+        self.state = run_state(db_path)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -42,12 +42,14 @@ class DedupPipeline:
         if item.status is not None or item.article is None:
             return item
         self._identify(item)
-        if self._unchanged(item):
+        known = self._known_hash(item)
+        if known == item.content_sha256:
             return item.settle(UNCHANGED)
+        item.revision_of = known
         self._exact(item)
         assert item.article_id and item.content_sha256
-        self._hash_of_id[item.article_id] = item.content_sha256
-        self._id_of_hash.setdefault(item.content_sha256, item.article_id)
+        self.state.hash_of_id[item.article_id] = item.content_sha256
+        self.state.id_of_hash.setdefault(item.content_sha256, item.article_id)
         return item
 
     def _identify(self, item: Capture) -> None:
@@ -56,17 +58,18 @@ class DedupPipeline:
         item.article_id = article_id(item.canonical_url)
         item.content_sha256 = content_sha256(item.article["text"])
 
-    def _unchanged(self, item: Capture) -> bool:
+    def _known_hash(self, item: Capture) -> str | None:
+        """The content hash this article has in the archive (None for a new article)."""
         assert self.catalog is not None and item.article_id
-        known = self._hash_of_id.get(item.article_id)
+        known = self.state.hash_of_id.get(item.article_id)
         if known is None:
             row = self.catalog.article(item.article_id)
             known = row["content_sha256"] if row else None
-        return known == item.content_sha256
+        return known
 
     def _exact(self, item: Capture) -> None:
         assert self.catalog is not None and item.content_sha256
-        original = self._id_of_hash.get(item.content_sha256)
+        original = self.state.id_of_hash.get(item.content_sha256)
         if original is None:
             row = self.catalog.original_with_hash(item.content_sha256)
             original = row["id"] if row else None

@@ -1,0 +1,25 @@
+"""Dedup decisions taken in this process but not yet in the catalog, shared by every crawler
+of the process (one per source) that writes to the same catalog."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RunState:
+    """In-flight identity claims for one catalog."""
+
+    hash_of_id: dict[str, str] = field(default_factory=dict)
+    id_of_hash: dict[str, str] = field(default_factory=dict)
+    # Articles being archived now: a duplicate waits for its original's outcome.
+    in_flight: dict[str, asyncio.Future[bool]] = field(default_factory=dict)
+
+
+_STATES: dict[str, RunState] = {}
+
+
+def run_state(db_path: str) -> RunState:
+    """The shared state for the catalog at `db_path`."""
+    return _STATES.setdefault(db_path, RunState())
