@@ -63,22 +63,15 @@ def archive_urls(
     extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
-    from archive.catalog import Catalog
-    from archive.runner import project_settings, run_spider
-    from archive.store import StoreError, open_store
-    from crawlers.addressguard import AddressPolicy
-    from pipelines.wire import load_agencies
+    from archive.runner import ConfigError, check_config, project_settings, run_spider
 
     settings = project_settings(
         {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"], "LOG_LEVEL": log_level}
         | (extra_settings or {})
     )
-    try:  # configuration errors are reported before any crawl starts
-        AddressPolicy.from_settings(settings)
-        load_agencies(settings.get("WIRE_AGENCIES"))
-        open_store(obj["store"]).check()
-        Catalog(obj["db"]).close()
-    except (ValueError, StoreError, RuntimeError) as exc:
+    try:
+        check_config(settings)
+    except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
@@ -97,6 +90,82 @@ def archive_urls(
             if echo:
                 click.echo(json.dumps(collect_missing))
     return [results[u] for u in unique]
+
+
+@cli.command()
+@click.option(
+    "--sources",
+    "sources_file",
+    default="sources.toml",
+    show_default=True,
+    envvar="WIREARCHIVE_SOURCES",
+    help="The sources file (TOML; env WIREARCHIVE_SOURCES).",
+)
+@click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@click.option("--since", help="Only posts published on or after DATE (YYYY-MM-DD).")
+@click.option("--max-pages", type=click.IntRange(min=0), help="At most N posts per source.")
+@click.option(
+    "--job-dir",
+    type=click.Path(file_okay=False),
+    help="Keep crawl state here: an interrupted run resumes where it stopped.",
+)
+@click.pass_obj
+def crawl(
+    obj: dict[str, str],
+    sources_file: str,
+    names: tuple[str, ...],
+    since: str | None,
+    max_pages: int | None,
+    job_dir: str | None,
+) -> None:
+    """Crawl the configured sources: new and changed posts only.
+
+    Exit status 1 when a source failed as a whole or the run was interrupted; pages that
+    failed alone are counted in the summary and do not change the exit status.
+    """
+    from archive.crawl import CrawlOptions, run_crawl, summary_table
+    from archive.lock import CrawlLocked
+    from archive.runner import ConfigError
+    from crawlers.sources import SourcesError, load_sources
+    from crawlers.spiders.base import iso_date
+
+    try:
+        sources = load_sources(sources_file)
+        iso_date(since)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValueError:
+        raise click.BadParameter(
+            f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since"
+        ) from None
+    unknown = sorted(set(names) - {s.name for s in sources})
+    if unknown:
+        raise click.ClickException(f"no source named {', '.join(unknown)} in {sources_file}")
+    if names:
+        sources = [s for s in sources if s.name in names]
+    options = CrawlOptions(
+        db=obj["db"],
+        store=obj["store"],
+        sources_file=sources_file,
+        since=since,
+        max_pages=max_pages,
+        job_dir=job_dir,
+        progress=sys.stderr.isatty(),
+    )
+    try:
+        crawl_id, rows = run_crawl(sources, options)
+    except (CrawlLocked, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"crawl {crawl_id}:")
+    click.echo(summary_table(rows))
+    bad = [r for r in rows if r["status"] != "ok"]
+    for row in bad:
+        click.echo(f"{row['source']}: {row['status']}: {row['reason']}", err=True)
+    if len(rows) < len(sources) or any(r["status"] == "interrupted" for r in rows):
+        click.echo("interrupted: run again (with the same --job-dir) to resume", err=True)
+        sys.exit(1)
+    if bad:
+        sys.exit(1)
 
 
 @cli.command()
@@ -177,17 +246,30 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=5, show_default=True, help="How many recent crawls to show.")
 @click.pass_obj
-def stats(obj: dict[str, str], as_json: bool) -> None:
-    """What the archive holds."""
-    figures = _catalog(obj).stats()
+def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
+    """What the archive holds, and the recent crawls."""
+    from archive.crawl import summary_table
+
+    catalog = _catalog(obj)
+    figures = catalog.stats()
+    crawls = catalog.recent_crawls(limit)
     if as_json:
-        click.echo(json.dumps(figures))
+        click.echo(json.dumps(figures | {"crawls": crawls}))
         return
     for key, value in figures.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items()) or "-"
         click.echo(f"{key:>15}: {value}")
+    for run in crawls:
+        click.echo()
+        click.echo(
+            f"crawl {run['id']}  {run['started_at']} .. {run['finished_at'] or '(running)'}"
+            f"  {run['status']}"
+        )
+        if run["sources"]:
+            click.echo(summary_table(run["sources"]))
 
 
 @cli.command()

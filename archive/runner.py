@@ -1,4 +1,4 @@
-"""Run a Scrapy crawl in this process with the project's settings and collect each outcome."""
+"""Run Scrapy crawls in this process with the project's settings."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from crawlers.items import FAILED, Capture
+
+
+class ConfigError(Exception):
+    """The configuration is wrong; nothing was crawled."""
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Any:
@@ -21,6 +25,22 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Any:
     return settings
 
 
+def check_config(settings: Any) -> None:
+    """Raise ConfigError for a bad setting before any crawl starts."""
+    from archive.catalog import Catalog
+    from archive.store import StoreError, open_store
+    from crawlers.addressguard import AddressPolicy
+    from pipelines.wire import load_agencies
+
+    try:
+        AddressPolicy.from_settings(settings)
+        load_agencies(settings.get("WIRE_AGENCIES"))
+        open_store(settings.get("WIREARCHIVE_STORE")).check()
+        Catalog(settings.get("WIREARCHIVE_DB")).close()
+    except (ValueError, StoreError, RuntimeError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def run_spider(
     spider: str,
     settings: Any,
@@ -28,11 +48,18 @@ def run_spider(
     **spider_args: Any,
 ) -> None:
     """Run one spider to the end; `on_result` gets every settled Capture as it comes."""
-    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
+    watch_results(crawler, on_result)
+    process.crawl(crawler, **spider_args)
+    process.start()
+
+
+def watch_results(crawler: Any, on_result: Callable[[Capture], None]) -> None:
+    """Call `on_result` with every Capture the crawler settles, archived or not."""
+    from scrapy import signals
 
     def scraped(item: Any, **_: Any) -> None:
         on_result(item)
@@ -40,7 +67,5 @@ def run_spider(
     def errored(item: Any, failure: Any, **_: Any) -> None:
         on_result(item.settle(FAILED, f"archiving failed: {failure.getErrorMessage()}"))
 
-    crawler.signals.connect(scraped, signal=signals.item_scraped)
-    crawler.signals.connect(errored, signal=signals.item_error)
-    process.crawl(crawler, **spider_args)
-    process.start()
+    crawler.signals.connect(scraped, signal=signals.item_scraped, weak=False)
+    crawler.signals.connect(errored, signal=signals.item_error, weak=False)

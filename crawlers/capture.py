@@ -18,7 +18,9 @@ from twisted.internet import defer, error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from crawlers.addressguard import AddressRefused
-from crawlers.items import FAILED, REFUSED, Capture
+from crawlers.items import FAILED, REFUSED, UNCHANGED, Capture
+from crawlers.ledger import NotModifiedSkip
+from crawlers.traps import CrawlTrap
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -70,6 +72,10 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     exc = failure.value
     if isinstance(exc, AddressRefused):
         return REFUSED, str(exc)
+    if isinstance(exc, NotModifiedSkip):
+        return UNCHANGED, str(exc)
+    if isinstance(exc, CrawlTrap):
+        return FAILED, str(exc)
     if isinstance(exc, HttpError):
         response = exc.response
         return FAILED, f"HTTP {response.status}"

@@ -9,9 +9,11 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from itertools import islice
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
@@ -29,7 +31,7 @@ _DC_NS = frozenset({"http://purl.org/dc/elements/1.1/", "http://purl.org/dc/term
 _HTML_SNIFF = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
 _W3C_PARTIAL = re.compile(r"\d{4}(-\d\d)?")
 _TAG = re.compile(r"<[^>]*>")
-_JSON_TYPES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
+_JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
 
 class FeedError(ValueError):
@@ -102,8 +104,6 @@ def parse_xml(body: bytes, what: str, error: type[ValueError], base_url: str | N
         if _HTML_SNIFF.search(body[:2048]):
             raise error(f"not a {what}: an HTML page") from None
         raise error(f"not a {what}: malformed XML: {exc}") from None
-    if root is None:
-        raise error(f"not a {what}: no root element")
     return root
 
 
@@ -113,6 +113,11 @@ def load_json(body: bytes, what: str, error: type[ValueError]) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise error(f"not {what}: invalid JSON: {exc}") from None
+
+
+def capped(entries: Iterable[Entry]) -> list[Entry]:
+    """The first MAX_ENTRIES entries: bounded work however long the document."""
+    return list(islice(entries, MAX_ENTRIES))
 
 
 def localname(el: Any) -> str | None:
@@ -130,8 +135,7 @@ def text_of(el: Any) -> str | None:
 
 def parse_feed(body: bytes, base_url: str) -> Feed:
     """Parse an RSS, Atom or JSON Feed document, detected by content."""
-    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"{"):
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return _parse_json_feed(body, base_url)
     root = parse_xml(body, "feed", FeedError, base_url)
     ns, name = _qname(root)
@@ -141,10 +145,10 @@ def parse_feed(body: bytes, base_url: str) -> Feed:
         channel = _child(root, "channel", _RSS_NS)
         if channel is None:
             raise FeedError("not a feed: <rss> without <channel>")
-        return _parse_rss(channel, channel)
+        return _rss_feed(channel, channel)
     if name == "RDF":  # RSS 1.0 and 0.90: items are siblings of the channel
         channel = _child(root, "channel", _RSS_NS)
-        return _parse_rss(root if channel is None else channel, root)
+        return _rss_feed(root if channel is None else channel, root)
     raise FeedError(f"not a feed: root element <{name}>")
 
 
@@ -182,8 +186,12 @@ def _author_name(value: str | None) -> str | None:
     return value
 
 
-def _parse_rss(channel: Any, items_parent: Any) -> Feed:
-    entries = []
+def _rss_feed(channel: Any, items_parent: Any) -> Feed:
+    title = text_of(_child(channel, "title", _RSS_NS))
+    return Feed("rss", title, capped(_rss_entries(items_parent)), _next_link(channel))
+
+
+def _rss_entries(items_parent: Any) -> Iterator[Entry]:
     for item in items_parent:
         if _qname(item) not in _RSS_ITEMS:
             continue
@@ -217,20 +225,14 @@ def _parse_rss(channel: Any, items_parent: Any) -> Feed:
             or parse_date(fields.get("modified"))
             or published
         )
-        entries.append(
-            Entry(
-                url=url,
-                guid=fields.get("guid"),
-                title=fields.get("title"),
-                published=published,
-                updated=updated,
-                author=fields.get("creator") or _author_name(fields.get("author")),
-            )
+        yield Entry(
+            url=url,
+            guid=fields.get("guid"),
+            title=fields.get("title"),
+            published=published,
+            updated=updated,
+            author=fields.get("creator") or _author_name(fields.get("author")),
         )
-        if len(entries) >= MAX_ENTRIES:
-            break
-    title = text_of(_child(channel, "title", _RSS_NS))
-    return Feed("rss", title, entries, _next_link(channel))
 
 
 def _atom_text(el: Any) -> str | None:
@@ -257,8 +259,12 @@ def _atom_url(entry: Any) -> str | None:
 
 
 def _parse_atom(root: Any) -> Feed:
+    title = _atom_text(_child(root, "title", _ATOM_NS))
+    return Feed("atom", title, capped(_atom_entries(root)), _next_link(root))
+
+
+def _atom_entries(root: Any) -> Iterator[Entry]:
     feed_author = _atom_author(root)
-    entries = []
     for entry in root:
         if _qname(entry)[1] != "entry":
             continue
@@ -268,20 +274,14 @@ def _parse_atom(root: Any) -> Feed:
             continue
         published = parse_date(text_of(_child(entry, "published", _ATOM_NS)))
         updated = parse_date(text_of(_child(entry, "updated", _ATOM_NS)))
-        entries.append(
-            Entry(
-                url=url,
-                guid=guid,
-                title=_atom_text(_child(entry, "title", _ATOM_NS)),
-                published=published,
-                updated=updated or published,
-                author=_atom_author(entry) or feed_author,
-            )
+        yield Entry(
+            url=url,
+            guid=guid,
+            title=_atom_text(_child(entry, "title", _ATOM_NS)),
+            published=published,
+            updated=updated or published,
+            author=_atom_author(entry) or feed_author,
         )
-        if len(entries) >= MAX_ENTRIES:
-            break
-    title = _atom_text(_child(root, "title", _ATOM_NS))
-    return Feed("atom", title, entries, _next_link(root))
 
 
 def _str(value: object) -> str | None:
@@ -302,13 +302,16 @@ def _json_author(obj: dict[str, Any]) -> str | None:
 
 def _parse_json_feed(body: bytes, base_url: str) -> Feed:
     doc = load_json(body, "a JSON Feed", FeedError)
-    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(_JSON_TYPES):
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(_JSON_FEED_VERSIONS):
         raise FeedError("not a JSON Feed: no jsonfeed.org version")
     items = doc.get("items")
     if not isinstance(items, list):
         raise FeedError("not a JSON Feed: no items list")
-    feed_author = _json_author(doc)
-    entries = []
+    entries = capped(_json_entries(items, base_url, _json_author(doc)))
+    return Feed("json", _str(doc.get("title")), entries, http_url(doc.get("next_url"), base_url))
+
+
+def _json_entries(items: list[Any], base_url: str, feed_author: str | None) -> Iterator[Entry]:
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -316,16 +319,11 @@ def _parse_json_feed(body: bytes, base_url: str) -> Feed:
         if url is None:
             continue
         published = parse_date(item.get("date_published"))
-        entries.append(
-            Entry(
-                url=url,
-                guid=_str(item.get("id")),
-                title=_str(item.get("title")),
-                published=published,
-                updated=parse_date(item.get("date_modified")) or published,
-                author=_json_author(item) or feed_author,
-            )
+        yield Entry(
+            url=url,
+            guid=_str(item.get("id")),
+            title=_str(item.get("title")),
+            published=published,
+            updated=parse_date(item.get("date_modified")) or published,
+            author=_json_author(item) or feed_author,
         )
-        if len(entries) >= MAX_ENTRIES:
-            break
-    return Feed("json", _str(doc.get("title")), entries, http_url(doc.get("next_url"), base_url))

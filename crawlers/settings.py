@@ -47,11 +47,26 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 # The address guard resolves and checks every host, on every request and redirect; the
 # resolver checks again at connect time so a DNS answer cannot change in between.
+# Then the URL ledger skips unchanged posts and makes the rest conditional, the trap guard
+# bounds what is left, robots.txt is read per RFC 9309, and retries honour Retry-After.
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.addressguard.AddressGuardMiddleware": 50,
+    "crawlers.ledger.LedgerMiddleware": 55,
+    "crawlers.traps.TrapGuardMiddleware": 60,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.robots.StrictRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.retryafter.RetryAfterMiddleware": 550,
 }
+EXTENSIONS = {"crawlers.runstats.CrawlRecorder": 500}
+
+# Crawl-trap bounds (per source and run) and politeness limits.
+WIREARCHIVE_HOST_BUDGET = int(os.environ.get("WIREARCHIVE_HOST_BUDGET", "20000"))
+WIREARCHIVE_MAX_LISTING_PAGES = int(os.environ.get("WIREARCHIVE_MAX_LISTING_PAGES", "2000"))
+WIREARCHIVE_SITE_DEPTH = int(os.environ.get("WIREARCHIVE_SITE_DEPTH", "3"))
+WIREARCHIVE_MAX_RETRY_AFTER = float(os.environ.get("WIREARCHIVE_MAX_RETRY_AFTER", "300"))
+# The crawls row a run reports into (set by `wirearchive crawl`; else each run makes its own).
+WIREARCHIVE_CRAWL_ID = None
 TWISTED_DNS_RESOLVER = "crawlers.addressguard.GuardedResolver"
 
 ITEM_PIPELINES = {

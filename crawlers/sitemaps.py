@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from crawlers.entries import Entry
-from crawlers.feeds import MAX_ENTRIES, http_url, localname, parse_date, parse_xml, text_of
+from crawlers.feeds import capped, http_url, localname, parse_date, parse_xml, text_of
 
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
+_KINDS: dict[str, tuple[Literal["index", "urlset"], str]] = {
+    "sitemapindex": ("index", "sitemap"),
+    "urlset": ("urlset", "url"),
+}
 
 
 class SitemapError(ValueError):
@@ -55,20 +59,11 @@ def parse_sitemap(body: bytes, base_url: str, max_bytes: int = 50 * 2**20) -> Si
         raise SitemapError(f"sitemap larger than {max_bytes} bytes")
     root = parse_xml(body, "sitemap", SitemapError)
     name = localname(root)
-    if name == "sitemapindex":
-        kind: Literal["index", "urlset"] = "index"
-        child = "sitemap"
-    elif name == "urlset":
-        kind, child = "urlset", "url"
-    else:
+    if name not in _KINDS:
         raise SitemapError(f"not a sitemap: root element <{name}>")
-    entries = []
-    for el in root:
-        if localname(el) == child and (entry := _entry(el, base_url)) is not None:
-            entries.append(entry)
-            if len(entries) >= MAX_ENTRIES:
-                break
-    return Sitemap(kind, entries)
+    kind, child = _KINDS[name]
+    entries = (_entry(el, base_url) for el in root if localname(el) == child)
+    return Sitemap(kind, capped(e for e in entries if e is not None))
 
 
 def _entry(el: Any, base_url: str) -> Entry | None:

@@ -1,4 +1,4 @@
-"""The `urls` spider: a fixed list of URLs, as `wirearchive add` and the `urls` source kind use."""
+"""The `urls` spider: a fixed list of URLs, for `wirearchive add` and `kind = "urls"` sources."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import scrapy
-from scrapy.http import Response
-from twisted.python.failure import Failure
 
-from crawlers.capture import capture_failure, capture_response
+from crawlers.entries import Entry
 from crawlers.items import REFUSED, Capture
+from crawlers.sources import Source
+from crawlers.spiders.base import SourceSpider
 
 
-class UrlsSpider(scrapy.Spider):
+class UrlsSpider(SourceSpider):
     """Fetch each given URL once; every URL yields exactly one Capture, failed or not.
 
     From the command line: `scrapy crawl urls -a urls=https://a.example/x,https://b.example/y`.
@@ -22,32 +22,29 @@ class UrlsSpider(scrapy.Spider):
     name = "urls"
 
     def __init__(
-        self, urls: Iterable[str] | str = (), source: str = "on-demand", **kwargs: Any
+        self,
+        urls: Iterable[str] | str = (),
+        source: Source | None = None,
+        source_name: str = "on-demand",
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         if isinstance(urls, str):
             urls = [u for u in urls.split(",") if u.strip()]
-        self.start_list = list(dict.fromkeys(u.strip() for u in urls))
-        self.source = source
+        wanted = list(dict.fromkeys(u.strip() for u in (*urls, *(source.urls if source else ()))))
+        if source is None:
+            source = Source(name=source_name, url=wanted[0] if wanted else "", kind="urls")
+        super().__init__(source=source, **kwargs)
+        self.start_list = wanted
 
     async def start(self) -> AsyncIterator[scrapy.Request | Capture]:
         for url in self.start_list:
             try:
                 # dont_filter: two inputs that redirect to one page must both get an answer.
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse,
-                    errback=self.failed,
-                    dont_filter=True,
-                    meta={"wa_input": url},
-                )
+                request = self.article_request(Entry(url=url), dont_filter=True)
             except ValueError as exc:
-                yield Capture(input_url=url, url=url, source=self.source).settle(
+                yield Capture(input_url=url, url=url, source=self.source.name).settle(
                     REFUSED, f"invalid URL: {exc}"
                 )
-
-    def parse(self, response: Response, **kwargs: Any) -> Iterable[Capture]:
-        yield capture_response(response, self.source)
-
-    def failed(self, failure: Failure) -> Iterable[Capture]:
-        yield capture_failure(failure, self.source)
+                continue
+            if request is not None:
+                yield request

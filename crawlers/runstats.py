@@ -1,0 +1,147 @@
+"""Per-source counts of a crawl, kept in the catalog's `crawl_sources` table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+
+from archive.catalog import Catalog
+from crawlers.capture import now_iso
+from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
+
+# Reason prefixes -> error kinds, first match wins.
+ERROR_KINDS = (
+    ("HTTP 4", "http_4xx"),
+    ("HTTP 5", "http_5xx"),
+    ("DNS", "dns"),
+    ("timed out", "timeout"),
+    ("connection", "connection"),
+    ("broken response", "connection"),
+    ("truncated", "connection"),
+    ("disallowed by robots.txt", "robots"),
+    ("not HTML", "not_html"),
+    ("body over the size limit", "too_large"),
+    ("no extractable", "no_text"),
+    ("crawl trap", "trap"),
+    ("extraction", "extraction"),
+    ("archiving", "archive"),
+)
+
+
+def error_kind(status: str, reason: str | None) -> str:
+    """The kind of error a failed or refused outcome is, for the per-source counts."""
+    if status == REFUSED:
+        return "refused"
+    for prefix, kind in ERROR_KINDS:
+        if (reason or "").startswith(prefix):
+            return kind
+    return "other"
+
+
+class CrawlRecorder:
+    """Count each source's outcomes and write them when its crawler closes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.counts: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.started_at = now_iso()
+        self.crawl_id: int | None = None
+        self.own_crawl = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRecorder:
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(recorder.item_error, signal=signals.item_error)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def item_scraped(self, item: Any, **_: Any) -> None:
+        if not isinstance(item, Capture):
+            return
+        fetched = item.status_code is not None and item.status_code != 304
+        if item.status_code == 304:
+            self.counts["not_modified"] += 1
+        elif fetched:
+            self.counts["fetched"] += 1
+        if item.status in (FAILED, REFUSED):
+            self.counts["failed"] += 1
+            self.errors[error_kind(item.status, item.reason)] += 1
+        elif item.status == UNCHANGED:
+            if fetched:
+                self.counts["unchanged"] += 1  # fetched, same text (304s are counted above)
+            elif item.status_code is None:
+                self.counts["skipped"] += 1  # not fetched at all: the listing said unchanged
+        elif item.revision_of:
+            self.counts["revisions"] += 1
+        elif item.status == DUPLICATE:
+            self.counts["duplicates"] += 1
+        elif item.status == ARCHIVED:
+            self.counts["new_articles"] += 1
+
+    def item_error(self, item: Any, failure: Failure, **_: Any) -> None:
+        self.counts["failed"] += 1
+        self.errors["archive"] += 1
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats
+        catalog = Catalog(self.crawler.settings.get("WIREARCHIVE_DB"))
+        try:
+            crawl_id = self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID") or None
+            if crawl_id is None:
+                import os
+
+                crawl_id = catalog.start_crawl(self.started_at, os.getpid(), None)
+            status, why = self._verdict(reason)
+            catalog.record_crawl_source(
+                {
+                    "crawl_id": crawl_id,
+                    "source": spider.source.name,  # type: ignore[attr-defined]
+                    "kind": spider.name,
+                    "via": getattr(spider, "via", spider.name),
+                    "status": status,
+                    "reason": why,
+                    "discovered": stats.get_value("wa/discovered", 0),
+                    **{
+                        k: self.counts[k]
+                        for k in (
+                            "fetched",
+                            "not_modified",
+                            "skipped",
+                            "new_articles",
+                            "revisions",
+                            "duplicates",
+                            "unchanged",
+                            "failed",
+                        )
+                    },
+                    "errors": dict(self.errors),
+                    "started_at": self.started_at,
+                    "finished_at": now_iso(),
+                }
+            )
+            if not self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID"):
+                catalog.finish_crawl(crawl_id, now_iso(), status)
+        finally:
+            catalog.close()
+
+    def _verdict(self, reason: str) -> tuple[str, str | None]:
+        """ok, failed (the source as a whole) or interrupted, with why."""
+        if reason != "finished":
+            return "interrupted", reason
+        entry_failed = self.crawler.stats.get_value("wa/entry_point_failed")
+        discovered = self.crawler.stats.get_value("wa/discovered", 0)
+        if entry_failed and not discovered:
+            return "failed", entry_failed
+        got = sum(self.counts[k] for k in ("fetched", "not_modified", "skipped"))
+        if self.counts["failed"] and not got:
+            return "failed", "every page failed"
+        return "ok", None

@@ -1,0 +1,179 @@
+"""What every source spider shares: article requests with their listing metadata, captures
+of responses and failures, and bounded, fault-tolerant listing requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from archive.catalog import Catalog
+from crawlers.capture import capture_failure, capture_response, classify_failure, now_iso
+from crawlers.entries import Entry
+from crawlers.items import UNCHANGED, Capture
+from crawlers.sources import Source
+
+
+def iso_date(value: str | None) -> str | None:
+    """A --since value (YYYY-MM-DD or ISO 8601) as a UTC ISO string comparable to entries."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the per-kind spiders: one configured source per crawler.
+
+    In the checkout: `scrapy crawl KIND -a url=URL [-a source_name=NAME] [-a since=DATE]`.
+    """
+
+    name = "source"
+
+    def __init__(
+        self,
+        source: Source | None = None,
+        url: str | None = None,
+        source_name: str | None = None,
+        since: str | None = None,
+        max_pages: int | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if source is None:
+            if not url:
+                raise ValueError(f"the {self.name} spider needs -a url=URL")
+            source = Source(name=source_name or self.name, url=url, kind=self.name)
+        self.source = source
+        self.since = iso_date(since)
+        self.max_pages = int(max_pages) if max_pages not in (None, "") else source.max_pages
+        self.via = self.name
+        self._discovered: set[str] = set()
+        self._listing_pages = 0
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def article_request(self, entry: Entry, **request_args: Any) -> scrapy.Request | None:
+        """The request for one listed post, or None when it is out of bounds or listed twice."""
+        if entry.url in self._discovered:
+            return None
+        if self.since and entry.published and entry.published < self.since:
+            self.crawler.stats.inc_value("wa/older_than_since")
+            return None
+        if self.max_pages is not None and len(self._discovered) >= self.max_pages:
+            self.crawler.stats.inc_value("wa/over_max_pages")
+            return None
+        self._discovered.add(entry.url)
+        self.crawler.stats.inc_value("wa/discovered")
+        return scrapy.Request(
+            entry.url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={
+                "wa_article": True,
+                "wa_input": entry.url,
+                "wa_entry": entry.as_meta(),
+                "handle_httpstatus_list": [304],
+            },
+            **request_args,
+        )
+
+    def article_requests(self, entries: Iterable[Entry]) -> Iterable[scrapy.Request]:
+        """Requests for the listed posts that are within bounds."""
+        for entry in entries:
+            request = self.article_request(entry)
+            if request is not None:
+                yield request
+
+    def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Capture]:
+        """One Capture per article response (a 304 is settled as unchanged)."""
+        if response.status == 304:
+            capture = Capture(
+                input_url=response.meta.get("wa_input", response.url),
+                url=response.url,
+                source=self.source.name,
+                status_code=304,
+                fetched_at=now_iso(),
+            ).settle(UNCHANGED, "not modified (HTTP 304)")
+            capture.article_id = response.meta.get("wa_known_article")
+        else:
+            capture = capture_response(response, self.source.name)
+        capture.entry = response.meta.get("wa_entry")
+        yield capture
+
+    def article_failed(self, failure: Failure) -> Iterable[Capture]:
+        """One settled Capture per article that could not be fetched."""
+        capture = capture_failure(failure, self.source.name)
+        request = getattr(failure, "request", None)
+        if request is not None:
+            capture.entry = request.meta.get("wa_entry")
+            if capture.status == UNCHANGED:
+                capture.article_id = request.meta.get("wa_known_article")
+        yield capture
+
+    def last_good_crawl(self) -> str | None:
+        """Start of the last crawl that read this source completely (None: never)."""
+        catalog = Catalog(self.settings.get("WIREARCHIVE_DB"))
+        try:
+            return catalog.last_success(self.source.name)
+        finally:
+            catalog.close()
+
+    # -- listings (feeds, sitemaps, API pages, archive pages) -------------------------------
+
+    def listing_request(
+        self,
+        url: str,
+        callback: Callable[..., Any],
+        fallback: tuple[str, Callable[..., Any]] | None = None,
+        entry_point: bool = False,
+        dont_filter: bool = False,
+        **meta: Any,
+    ) -> scrapy.Request | None:
+        """A request for a listing page, within the per-source listing budget.
+
+        `fallback` is tried when this listing fails (the Atom feed when Blogger's JSON feed
+        fails, the RSS feed when WordPress's API does); `entry_point` marks the request whose
+        failure, with nothing discovered, means the whole source failed.
+        """
+        budget = self.settings.getint("WIREARCHIVE_MAX_LISTING_PAGES")
+        if self._listing_pages >= budget:
+            self.crawler.stats.inc_value("wa/over_listing_budget")
+            return None
+        self._listing_pages += 1
+        meta |= {"wa_entry_point": entry_point}
+        if fallback is not None:
+            meta["wa_fallback"] = (fallback[0], fallback[1].__name__)
+        return scrapy.Request(
+            url, callback=callback, errback=self.listing_failed, meta=meta, dont_filter=dont_filter
+        )
+
+    def listing_failed(self, failure: Failure) -> Iterable[scrapy.Request]:
+        """Log a failed listing; try its fallback; mark the source failed at its entry point."""
+        request = failure.request  # type: ignore[attr-defined]
+        _, reason = classify_failure(failure)
+        yield from self.listing_problem(request, reason)
+
+    def listing_problem(self, request: scrapy.Request, reason: str) -> Iterable[scrapy.Request]:
+        """Handle a listing that failed or could not be parsed."""
+        self.logger.warning("%s: listing %s failed: %s", self.source.name, request.url, reason)
+        self.crawler.stats.inc_value("wa/listing_errors")
+        fallback = request.meta.get("wa_fallback")
+        if fallback is not None:
+            url, callback_name = fallback
+            self.logger.info("%s: falling back to %s", self.source.name, url)
+            self.via = f"{self.via} -> fallback {url}"
+            retry = self.listing_request(
+                url, getattr(self, callback_name), entry_point=request.meta.get("wa_entry_point")
+            )
+            if retry is not None:
+                yield retry
+            return
+        if request.meta.get("wa_entry_point"):
+            self.crawler.stats.set_value("wa/entry_point_failed", f"{request.url}: {reason}")

@@ -1,0 +1,77 @@
+"""The `site` spider: follow a site's archive and listing pages (monthly archives, ?page=N,
+/page/N/, categories and labels) within its host to a bounded depth, fetching the posts they
+link."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+
+from crawlers.entries import Entry
+from crawlers.spiders.base import SourceSpider
+
+LISTING = re.compile(
+    r"(^/$|/\d{4}/(\d{2}/)?$|/\d{4}/\d{2}/\d{2}/$|[?&](page|paged|start|offset)=\d+"
+    r"|/page/\d+/?$|/(category|categories|tag|tags|label|archive|archives|calendar)(/|$)"
+    r"|/search/label/)"
+)
+POST = re.compile(
+    r"(\.html?$|/\d{4}/\d{2}/(\d{2}/)?[^/]+/?$|/(posts?|news|articles?|blog)/[^/]+/?$)"
+)
+
+
+def page_kind(url: str) -> str | None:
+    """'listing', 'post', or None for a link that is neither (about pages, login...)."""
+    parts = urlsplit(url)
+    path_query = parts.path + (f"?{parts.query}" if parts.query else "")
+    if LISTING.search(path_query):
+        return "listing"
+    if POST.search(parts.path):
+        return "post"
+    return None
+
+
+class SiteSpider(SourceSpider):
+    """Crawl listing pages from the source URL, at most `depth` links deep."""
+
+    name = "site"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.site_start(self.source.url):
+            yield request
+
+    def site_start(self, url: str, again: bool = False) -> Iterable[scrapy.Request]:
+        """Requests that start the walk of the site's listings at `url` (`again`: that page
+        was already fetched once in this run, for discovery)."""
+        request = self.listing_request(
+            url, self.parse_listing, entry_point=True, dont_filter=again, wa_depth=0
+        )
+        if request is not None:
+            yield request
+
+    def parse_listing(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
+        """Posts linked from a listing page, and deeper listing pages."""
+        if not hasattr(response, "text"):
+            return
+        self.crawler.stats.inc_value("wa/listing_pages")
+        depth = response.meta.get("wa_depth", 0)
+        max_depth = self.source.depth
+        if max_depth is None:
+            max_depth = self.settings.getint("WIREARCHIVE_SITE_DEPTH")
+        host = urlsplit(response.url).hostname or ""
+        for link in LinkExtractor(allow_domains=[host]).extract_links(response):
+            kind = page_kind(link.url)
+            if kind == "post":
+                request = self.article_request(Entry(url=link.url))
+            elif kind == "listing" and depth < max_depth:
+                request = self.listing_request(link.url, self.parse_listing, wa_depth=depth + 1)
+            else:
+                continue
+            if request is not None:
+                yield request

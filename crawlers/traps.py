@@ -1,0 +1,59 @@
+"""Crawl-trap bounds: per-host page budget, repeating path segments, endless calendars."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+EARLIEST_YEAR = 1990
+
+
+class CrawlTrap(IgnoreRequest):
+    """A request refused as a likely crawl trap; the message says which bound."""
+
+
+def trap_reason(url: str, latest_year: int) -> str | None:
+    """Why `url` looks like a crawl trap; None when it does not."""
+    parts = urlsplit(url)
+    segments = [s for s in unquote(parts.path).split("/") if s]
+    repeated = [s for s, n in Counter(segments).items() if n >= 3]
+    if repeated:
+        return f"crawl trap: path segment {repeated[0]!r} repeats"
+    for year in map(int, _YEAR.findall(parts.path + "?" + parts.query)):
+        if not EARLIEST_YEAR <= year <= latest_year:
+            return f"crawl trap: date {year} is outside {EARLIEST_YEAR}-{latest_year}"
+    return None
+
+
+class TrapGuardMiddleware:
+    """Downloader middleware that refuses trap-shaped URLs and enforces a per-host budget."""
+
+    def __init__(self, host_budget: int) -> None:
+        self.host_budget = host_budget
+        self.latest_year = datetime.now(UTC).year + 1
+        self._pages: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TrapGuardMiddleware:
+        return cls(crawler.settings.getint("WIREARCHIVE_HOST_BUDGET"))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("dont_obey_robotstxt"):  # robots.txt itself
+            return
+        reason = trap_reason(request.url, self.latest_year)
+        if reason:
+            raise CrawlTrap(reason)
+        host = urlsplit(request.url).netloc
+        if self._pages[host] >= self.host_budget:
+            raise CrawlTrap(f"crawl trap: page budget of {self.host_budget} for {host} spent")
+        self._pages[host] += 1
