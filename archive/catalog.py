@@ -104,10 +104,13 @@ class Catalog:
         return next(iter(self.db.query("select * from ledger where url = ?", [url])), None)
 
     def record_ledger(self, row: dict[str, Any]) -> None:
-        """Upsert a ledger row; fields left out or None keep their stored values."""
+        """Upsert a ledger row; fields left out or None keep their stored values, and the
+        listing date only moves forward (a feed and a sitemap may date one post differently)."""
         with self.db.conn:
             existing = self.ledger_entry(row["url"]) or {"first_seen": row["last_seen"]}
             merged = existing | {k: v for k, v in row.items() if v is not None}
+            if existing.get("lastmod") and row.get("lastmod"):
+                merged["lastmod"] = max(existing["lastmod"], row["lastmod"])
             self.db["ledger"].upsert(merged, pk="url")
 
     def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:

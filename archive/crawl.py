@@ -75,11 +75,13 @@ def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> None:
 
     process = CrawlerProcess(settings)
     crawlers = []
-    for source in sources:
+    for number, source in enumerate(sources):
         own = settings.copy()
         if options.job_dir:
             own.set("JOBDIR", str(job_dir_of(options.job_dir, source.name)), priority="cmdline")
-        crawler = Crawler(process.spider_loader.load(source.kind), own)
+        # The first crawler installs the reactor, as CrawlerProcess.create_crawler would.
+        spider = process.spider_loader.load(source.kind)
+        crawler = Crawler(spider, own, init_reactor=number == 0)
         crawlers.append(crawler)
         process.crawl(crawler, source=source, since=options.since, max_pages=options.max_pages)
     if options.progress:

@@ -140,7 +140,8 @@ class SourceSpider(scrapy.Spider):
 
         `fallback` is tried when this listing fails (the Atom feed when Blogger's JSON feed
         fails, the RSS feed when WordPress's API does); `entry_point` marks the request whose
-        failure, with nothing discovered, means the whole source failed.
+        failure, with nothing discovered, means the whole source failed. Entry points are read
+        again by a resumed run (a job dir's seen-set would skip them) so nothing new is missed.
         """
         budget = self.settings.getint("WIREARCHIVE_MAX_LISTING_PAGES")
         if self._listing_pages >= budget:
@@ -151,7 +152,11 @@ class SourceSpider(scrapy.Spider):
         if fallback is not None:
             meta["wa_fallback"] = (fallback[0], fallback[1].__name__)
         return scrapy.Request(
-            url, callback=callback, errback=self.listing_failed, meta=meta, dont_filter=dont_filter
+            url,
+            callback=callback,
+            errback=self.listing_failed,
+            meta=meta,
+            dont_filter=dont_filter or entry_point,
         )
 
     def listing_failed(self, failure: Failure) -> Iterable[scrapy.Request]:

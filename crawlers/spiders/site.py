@@ -64,8 +64,10 @@ class SiteSpider(SourceSpider):
         max_depth = self.source.depth
         if max_depth is None:
             max_depth = self.settings.getint("WIREARCHIVE_SITE_DEPTH")
-        host = urlsplit(response.url).hostname or ""
-        for link in LinkExtractor(allow_domains=[host]).extract_links(response):
+        site = urlsplit(response.url).netloc
+        for link in LinkExtractor().extract_links(response):
+            if urlsplit(link.url).netloc != site:
+                continue
             kind = page_kind(link.url)
             if kind == "post":
                 request = self.article_request(Entry(url=link.url))
