@@ -209,8 +209,10 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool) -> None:
     if article is None:
         raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}")
     captures = catalog.captures_of(article["id"])
+    revisions = catalog.revisions_of(article["id"])
     if as_json:
-        click.echo(json.dumps(article | {"captures": captures}, ensure_ascii=False, indent=2))
+        record = article | {"captures": captures, "revisions": revisions}
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     for field in (
         "id",
@@ -239,6 +241,11 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool) -> None:
         click.echo(
             f"{'capture':>14}: {capture['fetched_at']}  HTTP {capture['status_code']}  "
             f"{capture['length']} bytes  {capture['warc_key']}"
+        )
+    for number, old in enumerate(revisions, 1):
+        click.echo(
+            f"{'revision ' + str(number):>14}: {old['fetched_at']} .. {old['superseded_at']}  "
+            f"{old['title']}  ({len(old['text'])} chars, {old['json_key']})"
         )
     click.echo()
     click.echo(article["text"])
