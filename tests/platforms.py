@@ -15,6 +15,7 @@ import html
 import json
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -211,12 +212,12 @@ def _insertion_point(page: str, max_tries: int = 30) -> int:
         offsets = []
         for line in lines[:3]:
             words = (re.escape(html.escape(word, quote=False)) for word in line.split()[:5])
-            offsets += [m.start() for m in re.finditer(r"\s+".join(words), page[start:])]
+            offsets += [m.start() for m in re.compile(r"\s+".join(words)).finditer(page, start)]
         return offsets
 
     def candidates() -> Iterator[int]:
         yield from (m.start() for m in _P.finditer(page, start) if len(_text(m.group(1))) >= 40)
-        yield from (start + offset for offset in word_matches())
+        yield from word_matches()
 
     return next((o for o in islice(candidates(), max_tries) if kept(o)), start)
 
@@ -228,7 +229,7 @@ class _Entry:
     post: Post
     id: int
     path: str
-    etag: str = ""
+    etag: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.etag = _etag(self.post.body_html)
@@ -256,9 +257,12 @@ class PlatformSite:
     def __init__(self, kind: str, posts: list[Post], per_page: int = 10) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown platform kind {kind!r}; one of {', '.join(KINDS)}")
+        if per_page < 1:
+            raise ValueError("per_page must be at least 1")
         self.kind = kind
         self.per_page = per_page
         self.origin = ""
+        self.delay = 0.0  # seconds to wait before answering any request (a slow server)
         self.requests: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -276,6 +280,7 @@ class PlatformSite:
         for post in posts:
             self._add(post, self._post_path(post))
         self._add(self.private, PRIVATE_PATH)
+        self._sort()
         self._routes: dict[str, Callable[[Query], _Response]] = {"/": self._home}
         self._routes.update(
             {
@@ -303,11 +308,12 @@ class PlatformSite:
         """Serve on 127.0.0.1 and a free port; sets `origin`."""
         server = _Server(("127.0.0.1", 0), _Handler)
         server.site = self
-        threading.Thread(
-            target=server.serve_forever, name=f"platform-{self.kind}", daemon=True
-        ).start()
         self._server = server
         self.origin = f"http://127.0.0.1:{server.server_address[1]}"
+        # A short poll interval keeps stop() quick (shutdown waits for the next poll).
+        threading.Thread(
+            target=server.serve_forever, args=(0.05,), name=f"platform-{self.kind}", daemon=True
+        ).start()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -339,6 +345,7 @@ class PlatformSite:
         """Publish `post`: it joins every listing, at the top when it is the newest."""
         with self._lock:
             self._add(post, self._post_path(post))
+            self._sort()
 
     def edit_post(self, slug: str, body_html: bytes, updated: datetime) -> None:
         """Change a post's page and updated time: its ETag and Last-Modified change, and so do
@@ -365,6 +372,8 @@ class PlatformSite:
         entry = _Entry(post, len(self._entries) + 1, path)
         self._entries[post.slug] = self._by_path[path] = entry
         self._order.append(entry)
+
+    def _sort(self) -> None:
         self._order.sort(key=lambda e: (e.post.published, e.id), reverse=True)
 
     def _post_path(self, post: Post) -> str:
@@ -477,7 +486,8 @@ class PlatformSite:
     ) -> _Response:
         items = "".join(
             f'<li><a href="{e.path}">{html.escape(e.post.title)}</a> <time datetime='
-            f'"{_rfc3339(e.post.published)}">{e.post.published:%d %b %Y}</time></li>\n'
+            f'"{_rfc3339(e.post.published)}">{e.post.published.astimezone(SITE_TZ):%d %b %Y}'
+            "</time></li>\n"
             for e in entries
         )
         page = (
@@ -523,7 +533,7 @@ class PlatformSite:
         size = _int_param(query, "max-results", 25)
         if alt not in ("atom", "json"):
             return _Response(400, b"Invalid alt parameter", "text/plain; charset=utf-8")
-        if start is None or start < 1 or size is None or size < 0:
+        if start is None or start < 1 or size is None:
             return _Response(400, b"Invalid paging parameters", "text/plain; charset=utf-8")
         size = min(size, 500)
         entries = self._order[start - 1 : start - 1 + size]
@@ -570,7 +580,7 @@ class PlatformSite:
         xml = "<?xml version='1.0' encoding='UTF-8'?>" + _gdata_xml("feed", feed)
         return _Response(200, xml.encode(), "application/atom+xml; charset=UTF-8")
 
-    def _blogger_entry(self, entry: _Entry) -> dict:
+    def _blogger_entry(self, entry: _Entry) -> dict[str, Any]:
         post, url = entry.post, self._url(entry)
         return {
             "id": {"$t": f"{BLOG_ID}.post-{entry.id}"},
@@ -659,7 +669,7 @@ class PlatformSite:
         items = [self._wp_item(e) for e in entries[(page - 1) * per_page : page * per_page]]
         return _json(200, items, headers)
 
-    def _wp_item(self, entry: _Entry) -> dict:
+    def _wp_item(self, entry: _Entry) -> dict[str, Any]:
         post = entry.post
         return {
             "id": entry.id,
@@ -800,9 +810,12 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30  # idle keep-alive connections close after this long
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: _Server
 
     def do_GET(self) -> None:
+        if self.server.site.delay:
+            time.sleep(self.server.site.delay)
         response = self.server.site._serve(self.path, self.headers)
         self.send_response(response.status)
         if response.status != 304:  # a 304 has no body, so no Content-Length
@@ -868,7 +881,7 @@ def _blogger_time(moment: datetime) -> str:
     return moment.astimezone(SITE_TZ).isoformat(timespec="milliseconds")
 
 
-def _blogger_author(name: str) -> dict:
+def _blogger_author(name: str) -> dict[str, Any]:
     return {
         "name": {"$t": name},
         "uri": {"$t": "https://www.blogger.com/profile/123"},
@@ -898,7 +911,7 @@ def _wp_invalid(param: str, message: str) -> _Response:
     )
 
 
-def _gdata_xml(tag: str, node: dict) -> str:
+def _gdata_xml(tag: str, node: dict[str, Any]) -> str:
     """Blogger's JSON as the Atom it mirrors: `$t` is text, `a$b` is `a:b`, strings are
     attributes, objects and lists are child elements."""
     attrs = children = ""

@@ -4,7 +4,7 @@ of responses and failures, and bounded, fault-tolerant listing requests."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -16,6 +16,8 @@ from crawlers.capture import capture_failure, capture_response, classify_failure
 from crawlers.entries import Entry
 from crawlers.items import UNCHANGED, Capture
 from crawlers.sources import Source
+
+LISTING_OVERLAP = timedelta(days=1)
 
 
 def iso_date(value: str | None) -> str | None:
@@ -118,12 +120,17 @@ class SourceSpider(scrapy.Spider):
         yield capture
 
     def last_good_crawl(self) -> str | None:
-        """Start of the last crawl that read this source completely (None: never)."""
+        """A day before the start of the last crawl that read this source completely (None:
+        never). The day of overlap absorbs clock skew and late-dated listings; the ledger
+        keeps the overlap from being fetched twice."""
         catalog = Catalog(self.settings.get("WIREARCHIVE_DB"))
         try:
-            return catalog.last_success(self.source.name)
+            started = catalog.last_success(self.source.name)
         finally:
             catalog.close()
+        if started is None:
+            return None
+        return (datetime.fromisoformat(started) - LISTING_OVERLAP).isoformat(timespec="seconds")
 
     # -- listings (feeds, sitemaps, API pages, archive pages) -------------------------------
 

@@ -1,0 +1,235 @@
+"""`wirearchive crawl` against loopback sites that behave like Blogger, WordPress, a news site
+with only sitemaps, plain feeds, and a site with only archive pages."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import Archive
+from tests.platforms import PRIVATE_PATH, PlatformSite, make_posts
+from tests.site import PAGES
+
+POSTS = make_posts(12, list(PAGES.values()))
+WAY_IN = {
+    "blogger": "blogger",
+    "wordpress": "wordpress",
+    "news": "sitemap",
+    "rss": "feed",
+    "atom": "feed",
+    "jsonfeed": "feed",
+    "site": "site",
+}
+
+
+def crawl(
+    archive: Archive, site: PlatformSite, *args: str, kind: str | None = None, name: str = "src"
+) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """Run `wirearchive crawl` on one source; the process and its crawl_sources row."""
+    kind_line = f'kind = "{kind}"\n' if kind else ""
+    sources = archive.root / "sources.toml"
+    sources.write_text(f'[[sources]]\nname = "{name}"\nurl = "{site.origin}/"\n{kind_line}')
+    proc = archive.run("crawl", "--sources", str(sources), *args)
+    with sqlite3.connect(archive.db) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute(
+            "select * from crawl_sources where source = ? order by crawl_id desc limit 1", [name]
+        ).fetchone()
+    return proc, dict(row) if row else {}
+
+
+def archived_urls(archive: Archive) -> list[str]:
+    with sqlite3.connect(archive.db) as conn:
+        return sorted(r[0] for r in conn.execute("select url from articles"))
+
+
+@pytest.mark.parametrize("kind", list(WAY_IN))
+def test_auto_detect_first_crawl_and_unchanged_rerun(archive, kind):
+    with PlatformSite(kind, POSTS) as site:
+        proc, row = crawl(archive, site)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        # The right way in, every post, nothing from the robots-disallowed path.
+        assert row["via"].split(" ")[0] == WAY_IN[kind], row["via"]
+        assert archived_urls(archive) == sorted(site.post_url(p) for p in POSTS)
+        assert row["new_articles"] == len(POSTS)
+        # The private post is listed but robots.txt disallows it: counted, never requested.
+        assert json.loads(row["errors"]) == {"robots": 1}
+        assert not [p for p, _ in site.requests if p.startswith("/private/")]
+        assert PRIVATE_PATH not in site.article_fetches()
+        first_fetches = len(site.article_fetches())
+        assert first_fetches == len(POSTS)
+
+        # An unchanged site: no article page is fetched again.
+        proc, row = crawl(archive, site)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert len(site.article_fetches()) == first_fetches
+        assert row["new_articles"] == 0 and row["fetched"] == 0
+        if kind in ("wordpress", "news"):
+            # modified_after and sitemap lastmod: the listings themselves leave them out.
+            assert row["discovered"] == 0
+        else:
+            assert row["skipped"] + row["not_modified"] == len(POSTS)
+        assert "crawl" in proc.stdout and "ok" in proc.stdout
+
+
+@pytest.mark.parametrize("kind", ["blogger", "wordpress", "news", "atom", "site"])
+def test_new_and_edited_posts_are_picked_up_exactly(archive, kind):
+    with PlatformSite(kind, POSTS) as site:
+        assert crawl(archive, site, kind=WAY_IN[kind])[0].returncode == 0
+        before = set(site.article_fetches())
+        # New and edited today, as a real site's would be (listing dates vs the last crawl).
+        now = datetime.now(UTC).replace(microsecond=0)
+        new = make_posts(1, list(PAGES.values()), start=now, first=13)[0]
+        site.add_post(new)
+        edited = POSTS[3]
+        body = edited.body_html.replace(
+            b"this note makes each copy of the story unique.",
+            b"this note makes each copy of the story unique. Correction: an earlier version "
+            b"of this post misstated the date of the talks.",
+        )
+        assert body != edited.body_html
+        site.edit_post(edited.slug, body, now - timedelta(minutes=5))
+        proc, row = crawl(archive, site, kind=WAY_IN[kind])
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        fetched_now = site.article_fetches()[len(before) :]
+        new_path, edited_path = (site.post_url(p).removeprefix(site.origin) for p in (new, edited))
+        assert sorted(fetched_now) == sorted([new_path, edited_path])
+        assert (row["new_articles"], row["revisions"]) == (1, 1)
+        shown = archive.show(site.post_url(edited))
+        assert "Correction: an earlier version" in shown["text"]
+        assert len(shown["revisions"]) == 1
+        assert "Correction" not in shown["revisions"][0]["text"]
+        text = archive.run("show", site.post_url(edited)).stdout
+        assert "revision 1" in text
+
+
+def test_blogger_pages_through_the_whole_blog(archive):
+    posts = make_posts(160, list(PAGES.values()))  # more than one page of 150
+    with PlatformSite("blogger", posts) as site:
+        proc, row = crawl(archive, site, kind="blogger")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert row["new_articles"] == 160
+        feed_pages = [p for p, _ in site.requests if p.startswith("/feeds/posts/default")]
+        assert any("start-index=151" in p for p in feed_pages)
+
+
+def test_wordpress_falls_back_to_the_feed_when_the_api_is_gone(archive):
+    with PlatformSite("wordpress", POSTS) as site:
+        site._routes.pop("/wp-json/wp/v2/posts")  # a site with the REST API switched off
+        proc, row = crawl(archive, site, kind="wordpress")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "fallback" in row["via"]
+        assert row["new_articles"] == 9  # the feed lists the latest 10
+
+
+def test_calendar_trap_is_bounded(archive):
+    with PlatformSite("site", POSTS) as site:
+        proc, row = crawl(archive, site, kind="site")
+        assert proc.returncode == 0
+        calendar = [p for p, _ in site.requests if p.startswith("/calendar/")]
+        assert 0 < len(calendar) <= 10
+        assert row["new_articles"] == len(POSTS)
+
+
+def test_source_that_fails_entirely_exits_non_zero(archive):
+    with PlatformSite("rss", POSTS) as site:
+        site._routes.pop("/feed.rss")
+        proc, row = crawl(archive, site, kind="feed", name="broken")
+    assert proc.returncode == 1
+    assert row["status"] == "failed" and "404" in row["reason"]
+    assert "broken: failed" in proc.stderr
+
+
+def test_overlapping_runs_are_refused(archive):
+    with PlatformSite("rss", POSTS) as site:
+        site.delay = 0.3
+        sources = archive.root / "sources.toml"
+        sources.write_text(f'[[sources]]\nname = "slow"\nurl = "{site.origin}/"\n')
+        first = subprocess.Popen(
+            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources)],
+            env=archive.env,
+            cwd=archive.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_for(lambda: any(p.startswith("/posts/") for p, _ in site.requests))
+            second = archive.run("crawl", "--sources", str(sources))
+            assert second.returncode == 1
+            assert "another crawl (pid" in second.stderr and "Traceback" not in second.stderr
+        finally:
+            first.communicate(timeout=120)
+        assert first.returncode == 0
+
+
+def test_interrupted_crawl_resumes_without_loss_or_refetch(archive):
+    posts = make_posts(40, list(PAGES.values()))
+    with PlatformSite("news", posts) as site:
+        site.delay = 0.05
+        sources = archive.root / "sources.toml"
+        sources.write_text(
+            f'[[sources]]\nname = "news"\nurl = "{site.origin}/"\nkind = "sitemap"\n'
+        )
+        job = archive.root / "job"
+        args = [
+            sys.executable,
+            "-m",
+            "archive",
+            "crawl",
+            "--sources",
+            str(sources),
+            "--job-dir",
+            str(job),
+        ]
+        first = subprocess.Popen(
+            args,
+            env=archive.env,
+            cwd=archive.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        _wait_for(lambda: len(site.article_fetches()) >= 8)
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=120)
+        assert first.returncode == 1, err[-3000:]
+        assert "interrupted" in err
+        done_first = len(site.article_fetches())
+        assert 8 <= done_first < len(posts)
+        assert (job / "news").is_dir()
+
+        second = subprocess.run(
+            args, env=archive.env, cwd=archive.root, capture_output=True, text=True, timeout=120
+        )
+        assert second.returncode == 0, second.stderr[-3000:]
+        fetches = site.article_fetches()
+        assert sorted(fetches) == sorted(set(fetches))  # no post page fetched twice
+        assert archived_urls(archive) == sorted(site.post_url(p) for p in posts)
+        assert not (job / "news").exists()  # finished: the next run starts afresh
+    with sqlite3.connect(archive.db) as conn:
+        statuses = [r[0] for r in conn.execute("select status from crawls order by id")]
+    assert statuses == ["interrupted", "ok"]
+
+
+def test_stats_shows_recent_runs(archive):
+    with PlatformSite("atom", POSTS[:3]) as site:
+        crawl(archive, site, name="atomsite")
+    proc = archive.run("stats")
+    assert proc.returncode == 0 and "crawl 1" in proc.stdout and "atomsite" in proc.stdout
+    figures = json.loads(archive.run("stats", "--json").stdout)
+    assert figures["crawls"][0]["sources"][0]["new_articles"] == 3
+
+
+def _wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
