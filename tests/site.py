@@ -68,6 +68,8 @@ class SiteHandler(BaseHTTPRequestHandler):
             "/huge.html": self._huge,
             "/gzip-bomb.html": self._gzip_bomb,
             "/redirect.html": lambda: self._redirect("/seed-repost.html?utm_source=newsletter"),
+            "/busy.html": lambda: self._busy(retry_after="1"),
+            "/overloaded.html": lambda: self._busy(retry_after="3600"),
             "/loop.html": lambda: self._redirect("/loop2.html"),
             "/loop2.html": lambda: self._redirect("/loop.html"),
             "/to-private.html": lambda: self._redirect("http://169.254.169.254/latest/meta-data/"),
@@ -95,6 +97,14 @@ class SiteHandler(BaseHTTPRequestHandler):
     def _redirect(self, location: str) -> None:
         self._send(302, b"", headers={"Location": location})
 
+    def _busy(self, retry_after: str) -> None:
+        """429 with Retry-After on the first request for the path, the seed page after."""
+        if self.server.requests_seen.count(self.path) > 1:  # type: ignore[attr-defined]
+            return self._send(200, SEED.read_bytes())
+        return self._send(
+            429, b"<html><body>Slow down</body></html>", headers={"Retry-After": retry_after}
+        )
+
     def _slow(self) -> None:
         time.sleep(4)  # longer than the tests' download timeout
         self._send(200, EMPTY_PAGE)
@@ -113,11 +123,23 @@ class SiteHandler(BaseHTTPRequestHandler):
 _BOMB = gzip.compress(b"<html><body>" + b" " * (64 * MiB) + b"</body></html>", compresslevel=9)
 
 
+class Requests(list[str]):
+    """Paths requested, in order; `times` holds when each arrived (time.monotonic)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def append(self, path: str) -> None:
+        self.times.append(time.monotonic())
+        super().append(path)
+
+
 @contextmanager
 def serve(robots_status: int = 200) -> Iterator[tuple[str, list[str]]]:
     """Run the test site on 127.0.0.1 and a free port; yield (origin, paths requested)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), SiteHandler)
-    server.requests_seen = []  # type: ignore[attr-defined]
+    server.requests_seen = Requests()  # type: ignore[attr-defined]
     server.robots_status = robots_status  # type: ignore[attr-defined]
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -216,3 +216,20 @@ def test_configured_agencies_file_changes_attribution(archive, test_site, tmp_pa
     assert (
         proc.returncode == 1 and "WIRE_AGENCIES" in proc.stderr and "Traceback" not in proc.stderr
     )
+
+
+def test_retry_after_is_honoured(archive):
+    with site.serve() as (origin, requested):
+        code, results = archive.add(f"{origin}/busy.html")
+    assert code == 0 and results[f"{origin}/busy.html"]["status"] == "archived"
+    first, second = (
+        t for p, t in zip(requested, requested.times, strict=True) if p == "/busy.html"
+    )
+    assert second - first >= 1.0  # waited as long as Retry-After asked
+
+
+def test_retry_after_longer_than_the_limit_gives_up(archive):
+    with site.serve() as (origin, requested):
+        code, results = archive.add(f"{origin}/overloaded.html")
+    assert code == 1 and results[f"{origin}/overloaded.html"]["reason"] == "HTTP 429"
+    assert requested.count("/overloaded.html") == 1
