@@ -11,15 +11,10 @@ from tests.conftest import ROOT, Archive
 
 
 def test_demo_archives_the_sample_blog(archive: Archive):
+    # The demo's defaults: wirearchive-data/ in the current folder.
     env = {k: v for k, v in archive.env.items() if k not in ("WIREARCHIVE_DB", "WIREARCHIVE_STORE")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "archive", "demo"],
-        cwd=archive.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    demo = Archive(archive.root, env)
+    proc = demo.run("demo")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("archived") >= 5
     assert "[wire: Sputnik]" in proc.stdout
@@ -28,14 +23,7 @@ def test_demo_archives_the_sample_blog(archive: Archive):
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from articles").fetchone()[0] == 5
     # A second run finds everything unchanged and writes nothing new.
-    again = subprocess.run(
-        [sys.executable, "-m", "archive", "demo"],
-        cwd=archive.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = demo.run("demo")
     assert again.returncode == 0 and again.stdout.count("unchanged") == 5
 
 

@@ -25,8 +25,7 @@ class AutoSpider(BloggerSpider, WordPressSpider, SitemapSpider, SiteSpider):
     name = "auto"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        request = self.listing_request(self.source.url, self.parse_home, entry_point=True)
-        if request is not None:
+        for request in self.listing(self.source.url, self.parse_home, entry_point=True):
             yield request
 
     def parse_home(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
@@ -42,15 +41,13 @@ class AutoSpider(BloggerSpider, WordPressSpider, SitemapSpider, SiteSpider):
             url = min(found.feeds, key=lambda f: FEED_PREFERENCE.get(f[1], 9))[0]
             yield from self._choose(f"feed ({url})", self.feed_start(url))
         else:
-            robots = self.listing_request(
+            yield from self.listing(
                 urljoin(response.url, "/robots.txt"),
                 self.parse_robots_or_listings,
                 dont_obey_robotstxt=True,
                 handle_httpstatus_list=[401, 403, 404, 410],
                 wa_home=response.url,
             )
-            if robots is not None:
-                yield robots
 
     def parse_robots_or_listings(
         self, response: Response, **kwargs: Any
@@ -67,9 +64,7 @@ class AutoSpider(BloggerSpider, WordPressSpider, SitemapSpider, SiteSpider):
 
     def _sitemaps(self, urls: list[str]) -> Iterable[scrapy.Request]:
         for url in urls:
-            request = self.listing_request(url, self.parse_sitemap, entry_point=True)
-            if request is not None:
-                yield request
+            yield from self.listing(url, self.parse_sitemap, entry_point=True)
 
     def _choose(self, via: str, requests: Iterable[scrapy.Request]) -> Iterable[scrapy.Request]:
         self.via = via

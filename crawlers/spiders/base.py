@@ -3,7 +3,7 @@ of responses and failures, and bounded, fault-tolerant listing requests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -134,7 +134,7 @@ class SourceSpider(scrapy.Spider):
 
     # -- listings (feeds, sitemaps, API pages, archive pages) -------------------------------
 
-    def listing_request(
+    def listing(
         self,
         url: str,
         callback: Callable[..., Any],
@@ -142,8 +142,8 @@ class SourceSpider(scrapy.Spider):
         entry_point: bool = False,
         dont_filter: bool = False,
         **meta: Any,
-    ) -> scrapy.Request | None:
-        """A request for a listing page, within the per-source listing budget.
+    ) -> Iterator[scrapy.Request]:
+        """The request for a listing page, unless the per-source listing budget is spent.
 
         `fallback` is tried when this listing fails (the Atom feed when Blogger's JSON feed
         fails, the RSS feed when WordPress's API does); `entry_point` marks the request whose
@@ -153,12 +153,12 @@ class SourceSpider(scrapy.Spider):
         budget = self.settings.getint("WIREARCHIVE_MAX_LISTING_PAGES")
         if self._listing_pages >= budget:
             self.crawler.stats.inc_value("wa/over_listing_budget")
-            return None
+            return
         self._listing_pages += 1
         meta |= {"wa_entry_point": entry_point}
         if fallback is not None:
             meta["wa_fallback"] = (fallback[0], fallback[1].__name__)
-        return scrapy.Request(
+        yield scrapy.Request(
             url,
             callback=callback,
             errback=self.listing_failed,
@@ -181,11 +181,9 @@ class SourceSpider(scrapy.Spider):
             url, callback_name = fallback
             self.logger.info("%s: falling back to %s", self.source.name, url)
             self.via = f"{self.via} -> fallback {url}"
-            retry = self.listing_request(
+            yield from self.listing(
                 url, getattr(self, callback_name), entry_point=request.meta.get("wa_entry_point")
             )
-            if retry is not None:
-                yield retry
             return
         if request.meta.get("wa_entry_point"):
             self.crawler.stats.set_value("wa/entry_point_failed", f"{request.url}: {reason}")

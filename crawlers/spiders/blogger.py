@@ -26,15 +26,13 @@ class BloggerSpider(FeedSpider):
 
     def blogger_start(self, blog_url: str) -> Iterable[scrapy.Request]:
         """Requests that read the blog's posts feed from its first page."""
-        request = self.listing_request(
+        yield from self.listing(
             blogger_feed_url(blog_url, 1, PAGE_SIZE),
             self.parse_blogger,
             fallback=(blogger_feed_url(blog_url, 1, PAGE_SIZE, alt_json=False), self.parse_feed),
             entry_point=True,
             wa_blog=blog_url,
         )
-        if request is not None:
-            yield request
 
     def parse_blogger(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Posts from one JSON feed page, and the request for the next page."""
@@ -50,10 +48,8 @@ class BloggerSpider(FeedSpider):
         start = page.start_index + len(page.entries)
         if page.total is None or start <= page.total:
             blog_url = response.meta["wa_blog"]
-            request = self.listing_request(
+            yield from self.listing(
                 blogger_feed_url(blog_url, start, PAGE_SIZE),
                 self.parse_blogger,
                 wa_blog=blog_url,
             )
-            if request is not None:
-                yield request

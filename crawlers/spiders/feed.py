@@ -22,11 +22,9 @@ class FeedSpider(SourceSpider):
         for request in self.feed_start(self.source.url):
             yield request
 
-    def feed_start(self, url: str, **listing: Any) -> Iterable[scrapy.Request]:
+    def feed_start(self, url: str, **meta: Any) -> Iterable[scrapy.Request]:
         """Requests that read the feed at `url`."""
-        request = self.listing_request(url, self.parse_feed, entry_point=True, **listing)
-        if request is not None:
-            yield request
+        yield from self.listing(url, self.parse_feed, entry_point=True, **meta)
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Posts from one feed document, and its next page."""
@@ -44,9 +42,7 @@ class FeedSpider(SourceSpider):
             self.crawler.stats.inc_value("wa/listing_pages")
         yield from self.article_requests(feed.entries)
         if feed.next_url and feed.entries:
-            request = self.listing_request(feed.next_url, self.parse_feed)
-            if request is not None:
-                yield request
+            yield from self.listing(feed.next_url, self.parse_feed)
 
 
 def _is_html(response: Response) -> bool:

@@ -49,11 +49,9 @@ class SiteSpider(SourceSpider):
     def site_start(self, url: str, again: bool = False) -> Iterable[scrapy.Request]:
         """Requests that start the walk of the site's listings at `url` (`again`: that page
         was already fetched once in this run, for discovery)."""
-        request = self.listing_request(
+        yield from self.listing(
             url, self.parse_listing, entry_point=True, dont_filter=again, wa_depth=0
         )
-        if request is not None:
-            yield request
 
     def parse_listing(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Posts linked from a listing page, and deeper listing pages."""
@@ -71,9 +69,7 @@ class SiteSpider(SourceSpider):
             kind = page_kind(link.url)
             if kind == "post":
                 request = self.article_request(Entry(url=link.url))
+                if request is not None:
+                    yield request
             elif kind == "listing" and depth < max_depth:
-                request = self.listing_request(link.url, self.parse_listing, wa_depth=depth + 1)
-            else:
-                continue
-            if request is not None:
-                yield request
+                yield from self.listing(link.url, self.parse_listing, wa_depth=depth + 1)

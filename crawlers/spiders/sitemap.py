@@ -28,24 +28,20 @@ class SitemapSpider(SourceSpider):
         self._last_success = self.last_good_crawl()
         path = urlsplit(url).path.lower()
         if path.endswith((".xml", ".xml.gz", ".gz")):
-            request = self.listing_request(url, self.parse_sitemap, entry_point=True)
+            yield from self.listing(url, self.parse_sitemap, entry_point=True)
         else:
-            request = self.listing_request(
+            yield from self.listing(
                 urljoin(url, "/robots.txt"),
                 self.parse_robots,
                 entry_point=True,
                 dont_obey_robotstxt=True,
             )
-        if request is not None:
-            yield request
 
     def parse_robots(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """The sitemaps robots.txt names, or /sitemap.xml when it names none."""
         sitemaps = sitemaps_from_robots(response.body, response.url)
         for url in sitemaps or [urljoin(response.url, "/sitemap.xml")]:
-            request = self.listing_request(url, self.parse_sitemap, entry_point=not sitemaps)
-            if request is not None:
-                yield request
+            yield from self.listing(url, self.parse_sitemap, entry_point=not sitemaps)
 
     def parse_sitemap(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Child sitemaps of an index, or the posts of a urlset."""
@@ -63,6 +59,4 @@ class SitemapSpider(SourceSpider):
             if self._last_success and child.updated and child.updated < self._last_success:
                 self.crawler.stats.inc_value("wa/sitemaps_unchanged")
                 continue
-            request = self.listing_request(child.url, self.parse_sitemap)
-            if request is not None:
-                yield request
+            yield from self.listing(child.url, self.parse_sitemap)

@@ -28,7 +28,7 @@ class WordPressSpider(FeedSpider):
     def wordpress_start(self, api_root: str) -> Iterable[scrapy.Request]:
         """Requests that read the API's first page of posts."""
         since = self.last_good_crawl()
-        request = self.listing_request(
+        yield from self.listing(
             wordpress_posts_url(api_root, 1, PAGE_SIZE, modified_after=since),
             self.parse_wordpress,
             fallback=(urljoin(self.source.url, "/feed/"), self.parse_feed),
@@ -36,8 +36,6 @@ class WordPressSpider(FeedSpider):
             wa_api=api_root,
             wa_since=since,
         )
-        if request is not None:
-            yield request
 
     def parse_wordpress(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Posts from one API page; the first page schedules all the others."""
@@ -55,7 +53,7 @@ class WordPressSpider(FeedSpider):
         except ValueError:
             pages = 1
         for page in range(2, pages + 1):
-            request = self.listing_request(
+            yield from self.listing(
                 wordpress_posts_url(
                     response.meta["wa_api"],
                     page,
@@ -67,5 +65,3 @@ class WordPressSpider(FeedSpider):
                 wa_api=response.meta["wa_api"],
                 wa_since=response.meta["wa_since"],
             )
-            if request is not None:
-                yield request
