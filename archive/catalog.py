@@ -216,7 +216,7 @@ class Catalog:
 def _decoded(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    for key in ("categories", "tags"):
+    for key in ("categories", "tags", "listing"):
         if isinstance(row.get(key), str):
             row[key] = json.loads(row[key])
     return row

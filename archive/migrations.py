@@ -149,9 +149,18 @@ def _v2_ledger_revisions_crawls(db: Database) -> None:
     )
 
 
+def _v3_listing_metadata(db: Database) -> None:
+    columns = db["articles"].columns_dict
+    if "guid" not in columns:
+        db["articles"].add_column("guid", str)
+    if "listing" not in columns:
+        db["articles"].add_column("listing", str)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_articles_and_captures,
     _v2_ledger_revisions_crawls,
+    _v3_listing_metadata,
 ]
 
 

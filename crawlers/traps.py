@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+# A year as a calendar shows it: a whole path segment or query value ("2031", "2031-05",
+# "2031-05-01"), never a number inside a slug ("party-like-its-1923").
+_CALENDAR_VALUE = re.compile(r"(\d{4})(?:-\d{1,2}(?:-\d{1,2})?)?")
 EARLIEST_YEAR = 1990
 
 
@@ -22,16 +24,21 @@ class CrawlTrap(IgnoreRequest):
     """A request refused as a likely crawl trap; the message says which bound."""
 
 
-def trap_reason(url: str, latest_year: int) -> str | None:
-    """Why `url` looks like a crawl trap; None when it does not."""
+def trap_reason(url: str, latest_year: int, listing: bool = True) -> str | None:
+    """Why `url` looks like a crawl trap; None when it does not. Calendar dates are judged
+    on listing pages only: a post may well live under an old year."""
     parts = urlsplit(url)
     segments = [s for s in unquote(parts.path).split("/") if s]
     repeated = [s for s, n in Counter(segments).items() if n >= 3]
     if repeated:
         return f"crawl trap: path segment {repeated[0]!r} repeats"
-    for year in map(int, _YEAR.findall(parts.path + "?" + parts.query)):
-        if not EARLIEST_YEAR <= year <= latest_year:
-            return f"crawl trap: date {year} is outside {EARLIEST_YEAR}-{latest_year}"
+    if not listing:
+        return None
+    values = segments + [v for _, v in parse_qsl(parts.query)]
+    for value in values:
+        match = _CALENDAR_VALUE.fullmatch(value)
+        if match and not EARLIEST_YEAR <= int(match[1]) <= latest_year:
+            return f"crawl trap: date {match[1]} is outside {EARLIEST_YEAR}-{latest_year}"
     return None
 
 
@@ -50,7 +57,8 @@ class TrapGuardMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get("dont_obey_robotstxt"):  # robots.txt itself
             return
-        reason = trap_reason(request.url, self.latest_year)
+        listing = not request.meta.get("wa_article")
+        reason = trap_reason(request.url, self.latest_year, listing)
         if reason:
             raise CrawlTrap(reason)
         host = urlsplit(request.url).netloc

@@ -132,13 +132,15 @@ def article_row(
 ) -> dict[str, Any]:
     """The `articles` row (and the stored JSON document) for an extracted capture."""
     article = item.article or {}
+    listing = item.entry or {}
     return {
         "id": item.article_id,
         "url": item.url,
         "canonical_url": item.canonical_url,
-        "title": article.get("title"),
-        "author": article.get("author"),
-        "published": article.get("published"),
+        # The page's own metadata first; the feed's, sitemap's or API's where the page has none.
+        "title": article.get("title") or listing.get("title"),
+        "author": article.get("author") or listing.get("author"),
+        "published": article.get("published") or (listing.get("published") or "")[:10] or None,
         "modified": article.get("modified"),
         "sitename": article.get("sitename"),
         "hostname": article.get("hostname"),
@@ -158,6 +160,8 @@ def article_row(
         "raw_key": raw_key,
         "json_key": json_key,
         "extractor": article.get("extractor"),
+        "guid": listing.get("guid"),
+        "listing": listing or None,
     }
 
 

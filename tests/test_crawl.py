@@ -110,6 +110,17 @@ def test_new_and_edited_posts_are_picked_up_exactly(archive, kind):
         assert "revision 1" in text
 
 
+def test_feed_metadata_is_kept_with_the_article(archive):
+    with PlatformSite("rss", POSTS[:2]) as site:
+        proc, _ = crawl(archive, site, kind="feed")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        shown = archive.show(site.post_url(POSTS[0]))
+    listing = shown["listing"]
+    assert listing["url"] == site.post_url(POSTS[0]) and listing["guid"] == shown["guid"]
+    assert listing["title"] == POSTS[0].title and listing["author"] == "Wire Watch"
+    assert listing["published"].startswith(POSTS[0].published.strftime("%Y-%m-%dT%H:%M"))
+
+
 def test_blogger_pages_through_the_whole_blog(archive):
     posts = make_posts(160, list(PAGES.values()))  # more than one page of 150
     with PlatformSite("blogger", posts) as site:
@@ -233,3 +244,35 @@ def _wait_for(condition, timeout: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.05)
+
+
+def test_progress_line_on_a_terminal(archive):
+    import os
+    import pty
+
+    with PlatformSite("atom", POSTS[:3]) as site:
+        sources = archive.root / "sources.toml"
+        sources.write_text(f'[[sources]]\nname = "tty"\nurl = "{site.origin}/"\n')
+        controller, terminal = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archive", "crawl", "--sources", str(sources)],
+            env=archive.env,
+            cwd=archive.root,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the crawl closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        proc.communicate(timeout=120)
+        os.close(controller)
+    assert proc.returncode == 0
+    assert b"\r\x1b[Ktty: " in shown and b"posts" in shown
+    assert b"INFO" not in shown  # the log stays quiet under the progress line
