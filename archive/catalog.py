@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from archive.migrations import migrate
+from pipelines.wire import agency_of_host
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -68,10 +70,18 @@ class Catalog:
         article: dict[str, Any],
         capture: dict[str, Any],
         previous: dict[str, Any] | None = None,
+        merged_clusters: tuple[str, ...] = (),
     ) -> None:
         """Write one article row and the capture behind it, in one transaction; `previous`
-        (the article's row before an edit) is kept as a revision."""
+        (the article's row before an edit) is kept as a revision; articles of
+        `merged_clusters` move into the article's cluster, whose summary is refreshed."""
         with self.db.conn:
+            for other in merged_clusters:
+                self.db.execute(
+                    "update articles set cluster_id = ? where cluster_id = ?",
+                    [article["cluster_id"], other],
+                )
+                self.db.execute("delete from clusters where id = ?", [other])
             if previous is not None and previous["content_sha256"] != article["content_sha256"]:
                 self.db["revisions"].insert(
                     {
@@ -90,6 +100,63 @@ class Catalog:
                 )
             self.db["articles"].upsert(article, pk="id")
             self.db["captures"].upsert(capture, pk="id")
+            if article.get("cluster_id"):
+                self._refresh_cluster(article["cluster_id"], article["fetched_at"])
+
+    def _refresh_cluster(self, cluster_id: str, now: str) -> None:
+        """The cluster's size, origin (the copy on a wire service's own site, else the
+        earliest published) and wire attribution (what most attributed members agree on)."""
+        members = list(
+            self.db.query(
+                "select id, hostname, published, first_seen, wire_source from articles "
+                "where cluster_id = ? order by coalesce(published, '9999'), first_seen, id",
+                [cluster_id],
+            )
+        )
+        on_wire = [m for m in members if agency_of_host(m["hostname"])]
+        origin = (on_wire or members)[0]
+        votes = Counter(m["wire_source"] for m in members if m["wire_source"])
+        wire = agency_of_host(origin["hostname"]) or (votes.most_common(1)[0][0] if votes else None)
+        self.db["clusters"].upsert(
+            {
+                "id": cluster_id,
+                "size": len(members),
+                "origin_id": origin["id"],
+                "wire_source": wire,
+                "first_published": min(
+                    (m["published"] for m in members if m["published"]), default=None
+                ),
+                "updated_at": now,
+            },
+            pk="id",
+        )
+
+    def cluster(self, cluster_id: str) -> dict[str, Any] | None:
+        """A cluster's summary with its members (id, url, title, published, similarity)."""
+        row = next(iter(self.db.query("select * from clusters where id = ?", [cluster_id])), None)
+        if row is None:
+            return None
+        row["members"] = list(
+            self.db.query(
+                "select id, url, title, sitename, published, wire_source, similarity, "
+                "duplicate_of from articles where cluster_id = ? "
+                "order by coalesce(published, '9999'), first_seen, id",
+                [cluster_id],
+            )
+        )
+        return row
+
+    def clusters(self, min_size: int = 2, limit: int = 100) -> list[dict[str, Any]]:
+        """The biggest stories first, each with its members."""
+        ids = [
+            r["id"]
+            for r in self.db.query(
+                "select id from clusters where size >= ? order by size desc, first_published "
+                "desc limit ?",
+                [min_size, limit],
+            )
+        ]
+        return [c for c in map(self.cluster, ids) if c is not None]
 
     def revisions_of(self, article_id: str) -> list[dict[str, Any]]:
         """Earlier texts of this article, oldest first."""

@@ -210,8 +210,9 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool) -> None:
         raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}")
     captures = catalog.captures_of(article["id"])
     revisions = catalog.revisions_of(article["id"])
+    story = catalog.cluster(article["cluster_id"]) if article.get("cluster_id") else None
     if as_json:
-        record = article | {"captures": captures, "revisions": revisions}
+        record = article | {"captures": captures, "revisions": revisions, "cluster": story}
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     for field in (
@@ -247,8 +248,43 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool) -> None:
             f"{'revision ' + str(number):>14}: {old['fetched_at']} .. {old['superseded_at']}  "
             f"{old['title']}  ({len(old['text'])} chars, {old['json_key']})"
         )
+    if story is not None and story["size"] > 1:
+        click.echo(
+            f"{'cluster':>14}: {story['id']}  {story['size']} copies, origin {story['origin_id']}"
+            + (f", wire {story['wire_source']}" if story["wire_source"] else "")
+        )
+        for member in story["members"]:
+            if member["id"] != article["id"]:
+                click.echo(f"{'':>16}{_member_line(member)}")
     click.echo()
     click.echo(article["text"])
+
+
+def _member_line(member: dict[str, Any]) -> str:
+    similarity = member["similarity"] if member["similarity"] is not None else 1.0
+    return (
+        f"{member['id']}  {member['published'] or '----------'}  {similarity:.2f}  "
+        f"{member['sitename'] or ''}  {member['url']}"
+    )
+
+
+@cli.command()
+@click.option("--min-size", default=2, show_default=True, help="Only stories with N+ copies.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one story each.")
+@click.pass_obj
+def clusters(obj: dict[str, str], min_size: int, limit: int, as_json: bool) -> None:
+    """Stories archived more than once (near-duplicate clusters), biggest first."""
+    for story in _catalog(obj).clusters(min_size=min_size, limit=limit):
+        if as_json:
+            click.echo(json.dumps(story, ensure_ascii=False))
+            continue
+        origin = next(m for m in story["members"] if m["id"] == story["origin_id"])
+        wire = f"  [wire: {story['wire_source']}]" if story["wire_source"] else ""
+        click.echo(f"{story['id']}  {story['size']} copies  {origin['title']}{wire}")
+        for member in story["members"]:
+            mark = "*" if member["id"] == story["origin_id"] else " "
+            click.echo(f"  {mark} {_member_line(member)}")
 
 
 @cli.command()

@@ -157,10 +157,38 @@ def _v3_listing_metadata(db: Database) -> None:
         db["articles"].add_column("listing", str)
 
 
+def _v4_near_duplicates(db: Database) -> None:
+    if "similarity" not in db["articles"].columns_dict:
+        db["articles"].add_column("similarity", float)
+    db["articles"].create_index(["cluster_id"], if_not_exists=True)
+    db["minhashes"].create(
+        {"article_id": str, "cluster_id": str, "first_seen": str, "signature": bytes},
+        pk="article_id",
+        if_not_exists=True,
+    )
+    db["minhashes"].create_index(["cluster_id"], if_not_exists=True)
+    db["lsh_bands"].create({"band": int, "hash": int, "article_id": str}, if_not_exists=True)
+    db["lsh_bands"].create_index(["band", "hash"], if_not_exists=True)
+    db["lsh_bands"].create_index(["article_id"], if_not_exists=True)
+    db["clusters"].create(
+        {
+            "id": str,
+            "size": int,
+            "origin_id": str,
+            "wire_source": str,
+            "first_published": str,
+            "updated_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_articles_and_captures,
     _v2_ledger_revisions_crawls,
     _v3_listing_metadata,
+    _v4_near_duplicates,
 ]
 
 

@@ -60,6 +60,11 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {"crawlers.runstats.CrawlRecorder": 500}
 
+# Near-duplicate clustering: estimated Jaccard similarity of word shingles at or above the
+# threshold puts two articles in one story; unset, pipelines/neardup.py's measured defaults.
+WIREARCHIVE_NEAR_THRESHOLD = os.environ.get("WIREARCHIVE_NEAR_THRESHOLD")
+WIREARCHIVE_SHINGLE_SIZE = os.environ.get("WIREARCHIVE_SHINGLE_SIZE")
+
 # Crawl-trap bounds (per source and run) and politeness limits.
 WIREARCHIVE_HOST_BUDGET = int(os.environ.get("WIREARCHIVE_HOST_BUDGET", "20000"))
 WIREARCHIVE_MAX_LISTING_PAGES = int(os.environ.get("WIREARCHIVE_MAX_LISTING_PAGES", "2000"))

@@ -16,6 +16,7 @@ from archive.store import open_store
 from archive.warc import capture_key, capture_warc, payload_sha256
 from crawlers.capture import now_iso
 from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
+from pipelines.neardup import DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, NearDuplicateIndex
 from pipelines.runstate import run_state
 
 if TYPE_CHECKING:
@@ -32,9 +33,17 @@ def article_key(article_id: str, content_sha256: str) -> str:
 class ArchivePipeline:
     """Write objects to the store (in threads), then the catalog rows (one transaction)."""
 
-    def __init__(self, db_path: str, store_uri: str) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        store_uri: str,
+        threshold: float = DEFAULT_THRESHOLD,
+        shingle_size: int = DEFAULT_SHINGLE_SIZE,
+    ) -> None:
         self.db_path = db_path
         self.store_uri = store_uri
+        self.near = (threshold, shingle_size)
+        self.neardup: NearDuplicateIndex | None = None
         self.catalog: Catalog | None = None
         self.store: ObjectStore | None = None
         self._in_flight = run_state(db_path).in_flight
@@ -42,11 +51,17 @@ class ArchivePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
-        return cls(settings.get("WIREARCHIVE_DB"), settings.get("WIREARCHIVE_STORE"))
+        return cls(
+            settings.get("WIREARCHIVE_DB"),
+            settings.get("WIREARCHIVE_STORE"),
+            settings.getfloat("WIREARCHIVE_NEAR_THRESHOLD", DEFAULT_THRESHOLD),
+            settings.getint("WIREARCHIVE_SHINGLE_SIZE", DEFAULT_SHINGLE_SIZE),
+        )
 
     def open_spider(self) -> None:
         self.catalog = Catalog(self.db_path)
         self.store = open_store(self.store_uri)
+        self.neardup = NearDuplicateIndex(self.catalog.db, *self.near)
 
     def close_spider(self) -> None:
         if self.catalog is not None:
@@ -107,7 +122,14 @@ class ArchivePipeline:
         row = article_row(item, raw_key, json_key, existing)
         document = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")
         await asyncio.to_thread(self._put_objects, item, raw_key, json_key, document)
-        self.catalog.record(row, capture_row(item, raw_key), previous=existing)
+        # The near-duplicate stage runs here, with no await before the row is written, so a
+        # cluster only ever names archived articles (see pipelines/dedup.py).
+        assert self.neardup is not None
+        near = self.neardup.assign(item.article_id, item.article["text"], row["first_seen"])
+        row |= {"cluster_id": near.cluster_id, "similarity": near.similarity}
+        self.catalog.record(
+            row, capture_row(item, raw_key), previous=existing, merged_clusters=near.merged
+        )
 
     async def _confirm_original(self, item: Capture) -> None:
         """Point `duplicate_of` only at an archived article: if the original of this run failed
@@ -152,7 +174,6 @@ def article_row(
         "text": article["text"],
         "wire_source": article.get("wire_source"),
         "content_sha256": item.content_sha256,
-        "cluster_id": None,
         "duplicate_of": item.duplicate_of,
         "source": item.source,
         "first_seen": existing["first_seen"] if existing else item.fetched_at,

@@ -2,8 +2,11 @@
 
 Stages, in order: identity (canonical URL -> article id); unchanged (same article, same text:
 nothing to store; a new text of a known article is a revision); exact (same normalised text
-under another id -> `duplicate_of`). The near-duplicate stage (MinHash LSH clusters of reposts)
-slots in after the exact stage.
+under another id -> `duplicate_of`); near-duplicate (MinHash LSH clusters of reposts,
+pipelines/neardup.py). The near-duplicate assignment runs in the archive stage, right before
+the catalog row is written and with no await in between: a cluster may then only name
+articles that are archived, and two copies of one story in flight at once cannot both found
+a cluster.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import threading
 import time
@@ -36,6 +37,30 @@ MISLABELLED = (
 ).encode("latin-1", errors="replace")
 
 
+def _repost_elsewhere() -> bytes:
+    """The seed story as a WordPress-style blog reposts it: its own template, an intro line,
+    the last paragraph trimmed, a word changed, comments and related posts around it."""
+    from tests.test_wire import SEED_POST
+
+    lines = [ln.strip() for ln in SEED_POST.splitlines() if ln.strip()]
+    paragraphs = [ln for ln in lines[4:] if len(ln) > 80][:-1]
+    paragraphs[0] = paragraphs[0].replace("considerably", "significantly")
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Russia rejects NATO de-escalation demands | The Daily Dissent</title>
+<meta name="generator" content="WordPress 6.4"></head><body>
+<header><a href="/">The Daily Dissent</a><nav>Home | World | Contact</nav></header>
+<main><article><h1 class="entry-title">Russia rejects NATO de-escalation demands</h1>
+<p class="byline">Posted on January 10, 2022 by dissent-editor</p>
+<div class="entry-content"><p>Via Sputnik News, worth reading in full:</p>{body}</div>
+</article>
+<section class="related"><h3>Related posts</h3><ul><li><a href="/a">Gas prices climb</a></li>
+<li><a href="/b">Talks in Geneva begin</a></li></ul></section>
+<section id="comments"><h3>2 comments</h3><ol><li>Ivan says: about time someone said it.</li>
+<li>Mary says: the talks will fail anyway.</li></ol></section></main>
+<footer>Copyright The Daily Dissent. Powered by WordPress.</footer></body></html>""".encode()
+
+
 class SiteHandler(BaseHTTPRequestHandler):
     """Routes: /pages/FILE and /copy/FILE (the same bytes elsewhere), /seed-repost.html, and
     one route per bad input (see do_GET)."""
@@ -60,6 +85,7 @@ class SiteHandler(BaseHTTPRequestHandler):
             "/private/page.html": lambda: self._send(200, SEED.read_bytes()),
             "/empty.html": lambda: self._send(200, EMPTY_PAGE),
             "/mislabelled.html": lambda: self._send(200, MISLABELLED),
+            "/repost-elsewhere.html": lambda: self._send(200, _repost_elsewhere()),
             "/report.pdf": lambda: self._send(200, b"%PDF-1.4\n" + b"0" * 2000, "application/pdf"),
             "/photo.png": lambda: self._send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 2000, "image/png"),
             "/missing.html": lambda: self._send(404, b"<html><body>Not found</body></html>"),

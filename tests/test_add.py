@@ -233,3 +233,27 @@ def test_retry_after_longer_than_the_limit_gives_up(archive):
         code, results = archive.add(f"{origin}/overloaded.html")
     assert code == 1 and results[f"{origin}/overloaded.html"]["reason"] == "HTTP 429"
     assert requested.count("/overloaded.html") == 1
+
+
+def test_reposts_of_one_story_form_one_cluster(archive, test_site):
+    origin, _ = test_site
+    first, repost = f"{origin}/seed-repost.html", f"{origin}/repost-elsewhere.html"
+    other = f"{origin}/pages/latimes.com.bloomberg.html"
+    code, results = archive.add(first, repost, other)
+    assert code == 0 and {r["status"] for r in results.values()} == {"archived"}
+    a, b, c = (archive.show(results[u]["id"]) for u in (first, repost, other))
+    assert a["cluster_id"] == b["cluster_id"] != c["cluster_id"]
+    assert b["duplicate_of"] is None  # a near copy, not an exact one
+    assert a["similarity"] == 1.0 and 0.5 <= b["similarity"] < 1.0
+    assert a["cluster"]["size"] == 2 and a["cluster"]["wire_source"] == "Sputnik"
+    # The cluster's origin is the earliest published copy.
+    assert a["cluster"]["origin_id"] == a["id"]
+    listing = archive.run("clusters")
+    assert (
+        listing.returncode == 0
+        and "2 copies" in listing.stdout
+        and "[wire: Sputnik]" in (listing.stdout)
+    )
+    assert listing.stdout.count("\n") == 3  # one story, two copies
+    shown = archive.run("show", results[first]["id"]).stdout
+    assert "2 copies" in shown and results[repost]["id"] in shown
