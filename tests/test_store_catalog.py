@@ -104,3 +104,47 @@ def test_catalog_search_ranks_and_filters(tmp_path):
     assert catalog.original_with_hash("h1")["id"] == "a1"
     stats = catalog.stats()
     assert stats["articles"] == 2 and stats["wire_sources"] == {"Sputnik": 1}
+
+
+def test_cluster_origin_prefers_the_wire_services_own_site(tmp_path):
+    catalog = Catalog(tmp_path / "archive.db")
+    copies = [
+        ("blog1", "blog-one.example", "2022-01-09", "Sputnik"),
+        ("wire", "sputnikglobe.com", "2022-01-10", None),  # published later, but the wire's own
+        ("blog2", "www.blog-two.example", "2022-01-11", "Sputnik"),
+        ("blog3", "blog-three.example", "2022-01-12", "Reuters"),  # a wrong credit, outvoted
+    ]
+    for article_id, host, published, wire in copies:
+        catalog.record(
+            _row(
+                article_id,
+                "text " * 30,
+                f"h-{article_id}",
+                hostname=host,
+                published=published,
+                wire_source=wire,
+                cluster_id="blog1",
+                fetched_at="2026-01-01T00:00:00+00:00",
+            ),
+            _capture(article_id),
+        )
+    story = catalog.cluster("blog1")
+    assert story["size"] == 4 and story["origin_id"] == "wire"
+    assert story["wire_source"] == "Sputnik" and story["first_published"] == "2022-01-09"
+    assert [m["id"] for m in story["members"]] == ["blog1", "wire", "blog2", "blog3"]
+    # Without a copy on a wire site: the earliest published copy is the origin.
+    for article_id, published in (("late", "2022-02-02"), ("early", "2022-02-01")):
+        catalog.record(
+            _row(
+                article_id,
+                "other " * 30,
+                f"h-{article_id}",
+                hostname=f"{article_id}.example",
+                published=published,
+                cluster_id="late",
+                fetched_at="2026-01-01T00:00:00+00:00",
+            ),
+            _capture(article_id),
+        )
+    other = catalog.cluster("late")
+    assert other["origin_id"] == "early" and other["wire_source"] is None
