@@ -19,14 +19,21 @@ Roles.
   than `MAX_TRIM_SHARE` of the words), one or two paragraphs of the blogger's own commentary, and a
   slightly changed headline.
 - negative: a story of its own that no other item tells, rendered on the same sites as the reposts:
-  * topic: a different article on the same subject as a corpus story: a headline built on the
-    story's key words, a lead on the same subject, one paragraph of the story quoted (at most 80
-    words and `MAX_QUOTE_SHARE` of the story), the rest sentences of the corpus stories nearest in
-    vocabulary (TF-IDF cosine), at most 3 from each;
+  * topic: a different article on the same subject as an English corpus story: a headline built
+    on the story's key words, a lead on the same subject, one paragraph of the story quoted (at
+    most 80 words and `MAX_QUOTE_SHARE` of the story), the rest sentences of the corpus stories
+    nearest in vocabulary (TF-IDF cosine), at most 3 from each;
   * digest: a site's "news in brief" post: 5-7 other stories' headline and first sentence each,
-    between the site's fixed intro and sign-off (the same on every digest of that site).
-  A negative is kept only if its word 5-shingle Jaccard similarity to every story and every earlier
-  negative stays below `MAX_NEGATIVE_JACCARD`, so that "different story" is true by measurement.
+    between the site's fixed intro and sign-off (the same on every digest of that site);
+  * short: the corpus pages too short to be stories (`SHORT_MIN_WORDS` to `MIN_WORDS` words) as
+    posts on the Blogger sites, whose boilerplate is then a large share of the page.
+  * formula: series of formulaic reports written from slot-filled templates modelled on real
+    automated and wire formats (the Los Angeles Times' Quakebot earthquake reports, end-of-day
+    stock market briefs, the KBS weather brief in the corpus), `FORMULA_EDITIONS` editions each:
+    different events that share much of their wording, the classic false merge of text dedup.
+  A topic or digest negative is kept only if its word 5-shingle Jaccard similarity to every story
+  and every earlier negative stays below `MAX_NEGATIVE_JACCARD`, so that "different story" is
+  true by measurement.
 
 Natural hard negatives also exist among the originals: pairs of corpus stories on one subject
 (the BVI premier's arrest reported by two Caribbean papers; California's power crisis; the 2020
@@ -65,6 +72,8 @@ MAX_QUOTE_SHARE = 0.25
 TOPIC_NEGATIVES = 75
 DIGEST_NEGATIVES = 40
 MAX_NEGATIVE_JACCARD = 0.2
+SHORT_MIN_WORDS = 40
+FORMULA_EDITIONS = 5  # editions per formulaic series
 SHINGLE = 5
 
 
@@ -132,11 +141,17 @@ def generate(corpus: Path, seed: int = 0) -> list[Item]:
     urls = {item.url for item in items}
     items += list(_reposts(stories, rng, urls))
     items += list(_negatives(stories, rng, urls))
+    short = load_stories(corpus, SHORT_MIN_WORDS, MIN_WORDS - 1)
+    items += list(_short_negatives(short, stories, rng, urls))
+    items += list(_formula_negatives(stories, rng, urls))
     return items
 
 
-def load_stories(corpus: Path) -> list[Story]:
-    """Every corpus page with an article of at least MIN_WORDS words, in manifest order."""
+def load_stories(
+    corpus: Path, min_words: int = MIN_WORDS, max_words: int | None = None
+) -> list[Story]:
+    """Every corpus page whose article has min_words words or more (and at most max_words),
+    in manifest order; extractions are cached for the process."""
     manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
     stories = []
     for page in manifest:
@@ -144,7 +159,7 @@ def load_stories(corpus: Path) -> list[Story]:
         if cache_key not in _STORY_CACHE:
             _STORY_CACHE[cache_key] = _load_story(corpus, page)
         story = _STORY_CACHE[cache_key]
-        if story is not None:
+        if story is not None and min_words <= story.words <= (max_words or story.words):
             stories.append(story)
     return stories
 
@@ -163,8 +178,6 @@ def _load_story(corpus: Path, page: dict) -> Story | None:
     if doc is None:
         return None
     paragraphs = tuple(p.strip() for p in doc["text"].split("\n") if p.strip())
-    if sum(len(p.split()) for p in paragraphs) < MIN_WORDS:
-        return None
     title = (doc.get("title") or paragraphs[0][:80]).strip()
     key = re.sub(r"[^a-z0-9]+", "-", Path(page["file"]).stem.lower()).strip("-")
     return Story(key, url, site, title, paragraphs, page_html, doc.get("language") or "")
@@ -1092,6 +1105,174 @@ def _negatives(stories: list[Story], rng: random.Random, urls: set[str]) -> Iter
             f"{site.template};digest;of=" + ",".join(p.key for p in picks),
         )  # fmt: skip
         made += 1
+
+
+def _short_negatives(
+    short: list[Story], stories: list[Story], rng: random.Random, urls: set[str]
+) -> Iterator[Item]:
+    """The corpus's short pages (SHORT_MIN_WORDS to MIN_WORDS words) as short Blogger posts,
+    where the template's boilerplate is the largest share of the page."""
+    bloggers = [site for site in SITES if site.template == "blogger"]
+    for story in short:
+        site = rng.choice(bloggers)
+        paragraphs = list(story.paragraphs)
+        page, url = _render(site, story.title, paragraphs, None, stories, rng, urls, ["short"])
+        yield Item(
+            f"neg-short-{story.key}", f"neg-short-{story.key}", "negative", site.host, url, page,
+            f"{site.template};short;of={story.key}",
+        )  # fmt: skip
+
+
+_QUAKE_PLACES = (
+    ("Ridgecrest", "Inyokern", "China Lake", "Lancaster"),
+    ("Parkfield", "Coalinga", "San Miguel", "Paso Robles"),
+    ("Petrolia", "Ferndale", "Fortuna", "Eureka"),
+    ("Anza", "Aguanga", "Idyllwild", "Hemet"),
+    ("Malibu", "Topanga", "Calabasas", "Santa Monica"),
+    ("Barstow", "Yermo", "Hinkley", "Victorville"),
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_SECTORS = (
+    ("Technology", "Nvidia"), ("Energy", "Exxon Mobil"), ("Financial", "JPMorgan Chase"),
+    ("Health care", "Pfizer"), ("Consumer discretionary", "Amazon"), ("Industrial", "Boeing"),
+    ("Utilities", "Duke Energy"), ("Communication services", "Alphabet"),
+)  # fmt: skip
+_MARKET_EVENTS = (
+    "reporting quarterly results that beat analysts' estimates",
+    "the company cut its full-year outlook",
+    "a brokerage upgraded the stock to buy",
+    "news of a planned acquisition",
+    "regulators opened an inquiry into its pricing",
+    "announcing a new share buyback programme",
+)
+_MARKET_DRIVERS = (
+    "weighed fresh data on inflation",
+    "digested a batch of corporate earnings",
+    "looked ahead to the Federal Reserve's policy meeting",
+    "shrugged off a rise in Treasury yields",
+    "assessed signs of a cooling labour market",
+)
+_ANALYSTS = (
+    ("Karen Liu", "chief market strategist", "Harbor Point Advisors"),
+    ("Tom Delaney", "head of equity research", "Ridgeline Capital"),
+    ("Ana Souza", "senior portfolio manager", "Meridian Wealth"),
+    ("Rajiv Menon", "chief investment officer", "Crestview Partners"),
+)
+_MARKET_QUOTES = (
+    "The market is looking for a reason to rally, and today it found one.",
+    "Investors are still trying to figure out where rates will settle.",
+    "Earnings have been better than feared, and that is keeping a floor under stocks.",
+    "We are seeing a rotation out of the winners of the past year.",
+    "Volatility is likely to stay elevated until the Fed gives a clearer signal.",
+)
+_KOREAN_CITIES = ("Seoul", "Incheon", "Daejeon", "Gwangju", "Daegu", "Busan", "Ulsan", "Jeju")
+
+
+def _quake_report(rng: random.Random) -> tuple[str, list[str]]:
+    """An automated earthquake report (the Quakebot format)."""
+    near = rng.choice(_QUAKE_PLACES)
+    mag, day = round(rng.uniform(3.0, 5.4), 1), rng.choice(_DAYS)
+    part = rng.choice(("morning", "afternoon", "evening", "night"))
+    clock = f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d} {rng.choice(('a.m.', 'p.m.'))}"
+    miles = [rng.randint(2, 9), *sorted(rng.sample(range(8, 90), 3))]
+    nearby = rng.randint(0, 14)
+    first = rng.choice((
+        f"A magnitude {mag} earthquake was reported {day} {part} at {clock} Pacific time "
+        f"{miles[0]} miles from {near[0]}, California, according to the U.S. Geological Survey.",
+        f"A shallow magnitude {mag} earthquake struck {miles[0]} miles from {near[0]} on {day} "
+        f"{part}, the U.S. Geological Survey said. The temblor occurred at {clock} Pacific time.",
+    ))  # fmt: skip
+    return f"Magnitude {mag} earthquake strikes near {near[0]}, California", [
+        first,
+        f"The earthquake occurred {miles[1]} miles from {near[1]}, {miles[2]} miles from "
+        f"{near[2]} and {miles[3]} miles from {near[3]}.",
+        f"In the last 10 days, there have been {nearby} earthquakes of magnitude 3.0 or greater "
+        "centered nearby."
+        if nearby
+        else "There have been no earthquakes of magnitude 3.0 or greater centered nearby in the "
+        "last 10 days.",
+        f"An average of {rng.choice((5, 25, 134))} earthquakes with magnitudes between "
+        f"{mag // 1:.0f}.0 and {mag // 1 + 1:.0f}.0 occur per year in California and Nevada, "
+        "according to a recent three-year data sample.",
+        f"The earthquake occurred at a depth of {rng.uniform(0.5, 12):.1f} miles. Did you feel "
+        "this earthquake? Consider reporting what you felt to the USGS.",
+        "Even if you didn't feel the quake, you can sign up to receive alerts on your phone from "
+        "the state's earthquake early warning system.",
+        "This story was automatically generated by Quakebot, a computer application that "
+        "monitors the latest earthquakes detected by the USGS. An editor reviewed the post "
+        "before it was published. If you're interested in learning more about the system, "
+        "visit our list of frequently asked questions.",
+    ]
+
+
+def _market_close(rng: random.Random) -> tuple[str, list[str]]:
+    """A wire-style end-of-day stock market brief."""
+    up = rng.random() < 0.5
+    day = rng.choice(_DAYS[:5])
+    sign = (lambda x: x) if up else (lambda x: -x)
+    pct = [round(rng.uniform(0.1, 1.8), 1) for _ in range(5)]
+    sector, company = rng.choice(_SECTORS)
+    name, role, firm = rng.choice(_ANALYSTS)
+    verb = ("rose", "gained", "added") if up else ("fell", "lost", "dropped")
+    title = f"Stocks {'rise' if up else 'fall'} as investors {rng.choice(_MARKET_DRIVERS)}"
+    return title, [
+        f"U.S. stocks {'closed higher' if up else 'ended lower'} on {day} as investors "
+        f"{rng.choice(_MARKET_DRIVERS)}.",
+        f"The Dow Jones Industrial Average {verb[0]} {rng.uniform(40, 600):.2f} points, or "
+        f"{pct[0]}%, to {rng.uniform(31000, 39000):,.2f}, the S&P 500 {verb[1]} {pct[1]}% to "
+        f"{rng.uniform(3900, 5200):,.2f} and the Nasdaq Composite {verb[2]} {pct[2]}% to "
+        f"{rng.uniform(11000, 16500):,.2f}.",
+        f"{sector} shares led the {'gains' if up else 'declines'}, with {company} "
+        f"{'up' if up else 'down'} {rng.uniform(1, 9):.1f}% after {rng.choice(_MARKET_EVENTS)}.",
+        f"The yield on the benchmark 10-year Treasury note {rng.choice(('rose', 'fell'))} to "
+        f"{rng.uniform(3.4, 4.9):.2f}%, while U.S. crude {rng.choice(('climbed', 'slipped'))} "
+        f"{rng.uniform(0.2, 3):.1f}% to ${rng.uniform(68, 92):.2f} a barrel.",
+        f"In Europe, the pan-European STOXX 600 index {'closed up' if up else 'ended down'} "
+        f"{pct[3]}%, and in Asia, Japan's Nikkei moved {sign(pct[4]):+.1f}%.",
+        f'"{rng.choice(_MARKET_QUOTES)}" said {name}, {role} at {firm}.',
+        f"Volume on U.S. exchanges was {rng.uniform(9, 14):.1f} billion shares, compared with "
+        f"the {rng.uniform(10, 12):.1f} billion average for the full session over the last 20 "
+        "trading days.",
+    ]
+
+
+def _weather_forecast(rng: random.Random) -> tuple[str, list[str]]:
+    """A national weather-service forecast brief (the KBS format in the corpus)."""
+    cold = rng.random() < 0.5
+    day, prev = rng.sample(_DAYS, 2)
+    cities = rng.sample(_KOREAN_CITIES, 4)
+    low = sorted(rng.sample(range(-15, 6) if cold else range(18, 29), 2))
+    high = sorted(rng.sample(range(-3, 10) if cold else range(28, 37), 2))
+    waves = [round(rng.uniform(0.5, 4), 1) for _ in range(3)]
+    alert = "cold wave alert" if cold else "heat wave advisory"
+    return f"{'Colder' if cold else 'Hotter'} temperatures forecast for {day} after {alert}", [
+        f"{'Cold' if cold else 'Hot'} weather is forecast for {day} after the Korea "
+        f"Meteorological Administration issued a {alert} for {cities[0]} and parts of the "
+        f"central region on {prev}.",
+        f"Morning lows will range from {low[0]} degrees Celsius to {low[1]} degrees, with "
+        f"{cities[1]} at {rng.randint(*low)} degrees, {cities[2]} at {rng.randint(*low)} degrees "
+        f"and {cities[3]} at {rng.randint(*low)} degrees.",
+        f"Daytime highs are expected to reach between {high[0]} and {high[1]} degrees.",
+        "The weather agency advised people to take care of their health, as the daily "
+        "temperature range will be wide in most regions.",
+        f"Waves are forecast to reach up to {waves[0]} meters in height in the East Sea, "
+        f"{waves[1]} meters in the West Sea and {waves[2]} meters in the South Sea.",
+        "Fine dust levels are expected to be good or moderate across the country.",
+    ]
+
+
+def _formula_negatives(stories: list[Story], rng: random.Random, urls: set[str]) -> Iterator[Item]:
+    """Series of formulaic reports (automated quake reports, market closes, weather briefs):
+    each edition a different story sharing much of its wording with the other editions."""
+    families = (("quake", _quake_report), ("market", _market_close), ("weather", _weather_forecast))
+    hosts = [site for site in SITES if site.template in ("aggregator", "wordpress", "minimal")]
+    for name, make in families:
+        for n in range(FORMULA_EDITIONS):
+            title, paragraphs = make(rng)
+            site = rng.choice(hosts)
+            page, url = _render(site, title, paragraphs, None, stories, rng, urls, ["formula"])
+            key = f"neg-formula-{name}-{n}"
+            yield Item(key, key, "negative", site.host, url, page, f"{site.template};formula")
 
 
 def _topic_article(
