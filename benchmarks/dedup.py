@@ -2,7 +2,8 @@
 
 Run from the project root (the corpus defaults to ../shared/corpus next to the checkout):
 
-    python benchmarks/dedup.py [--corpus DIR] [--seed N] [--skip-speed] [--scale 1000,10000,100000]
+    python benchmarks/dedup.py [--corpus DIR] [--seed N] [--skip-speed] [--skip-quality]
+                               [--scale 1000,10000,100000]
 
 Set. `benchmarks/dedup_set.py` generates the labelled set from the corpus (originals, reposts on
 six blog templates with realistic edits, hard negatives; its docstring says how). Every item's
@@ -170,7 +171,8 @@ class StageRun:
     """One pass of the stage: the final partition and what `assign` returned online."""
 
     final: Labels
-    online: Labels
+    online: Labels  # the cluster returned by assign, merges reported later applied
+    returned: Labels  # the cluster returned by assign, as returned
     similarity: dict[str, float]
     ms: list[float]
     lsh: str = "?"
@@ -235,7 +237,7 @@ def run_stage(order: Sequence[str], texts: dict[str, str], **params: Any) -> Sta
         db.close()
     bands, rows = getattr(index, "bands", None), getattr(index, "rows", None)
     lsh = f"{bands} x {rows}" if isinstance(bands, int) and isinstance(rows, int) else "?"
-    return StageRun(final, online, similarity, ms, lsh)
+    return StageRun(final, online, returned, similarity, ms, lsh)
 
 
 def run_exact(order: Sequence[str], texts: dict[str, str]) -> Labels:
@@ -412,7 +414,7 @@ def quality(items: list[Item], seed: int) -> None:
         _score_row("exact hash", setting_of["exact"], score(exact, truth)),
         _score_row("trafilatura simhash", setting_of["simhash"], score(simhash, truth)),
     ]
-    plain = {i for i in texts if not by_id[i].notes.endswith(";formula")}
+    plain = [i for i in texts if not by_id[i].notes.endswith(";formula")]
     if len(plain) < len(texts):
         rows += [
             _score_row(f"{name}, without the formula series", setting_of[name],
@@ -468,7 +470,9 @@ def _variation_tables(
                 features.setdefault(name, []).append(i)
     print("## Reposts found with their original, by variation\n")
     rows: list[list[Any]] = []
-    for name, ids in features.items() if features["all reposts"] else ():
+    for name, ids in features.items():
+        if not ids:
+            continue
         row: list[Any] = [name, len(ids)]
         for labels in results.values():
             row.append(sum(labels[i] == labels[original[truth[i]]] for i in ids) / len(ids))
@@ -533,9 +537,8 @@ def _examples(
     rows = []
     for i in sorted(missed, key=lambda i: -sim(i, original[truth[i]]))[:EXAMPLES]:
         o = original[truth[i]]
-        online = (
-            "started a cluster" if stage.online[i] == i else f"joined at {stage.similarity[i]:.2f}"
-        )
+        joined = stage.returned[i] != i
+        online = f"joined at {stage.similarity[i]:.2f}" if joined else "started a cluster"
         rows.append([i, by_id[i].notes, len(texts[i].split()), len(texts[o].split()),
                      sim(i, o), online])  # fmt: skip
     if rows:
@@ -697,6 +700,7 @@ def speed(corpus: Path, scales: list[int], seed: int) -> None:
     index_class = _index_class()
     synthetic = Synthetic(_vocabulary(corpus), seed)
     baseline = _rss_mb()
+    baseline_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="dedup-speed-") as tmp:
         path = Path(tmp) / "speed.db"
@@ -734,8 +738,9 @@ def speed(corpus: Path, scales: list[int], seed: int) -> None:
     print(table(headers, rows))
     print(
         f"\nTimed: {TIMED_ARTICLES} further articles per N, content_sha256 + assign each (10 % "
-        f"near-duplicates); N grows on one file. RSS of the benchmark process before the index: "
-        f"{baseline:.0f} MB.\n",
+        f"near-duplicates); N grows on one file. Before the index existed, this process (its "
+        f"imports and the corpus extraction for the vocabulary) had an RSS of {baseline:.0f} MB "
+        f"and a peak of {baseline_peak:.0f} MB.\n",
         flush=True,
     )
 

@@ -26,7 +26,7 @@ Roles.
   * digest: a site's "news in brief" post: 5-7 other stories' headline and first sentence each,
     between the site's fixed intro and sign-off (the same on every digest of that site);
   * short: the corpus pages too short to be stories (`SHORT_MIN_WORDS` to `MIN_WORDS` words) as
-    posts on the Blogger sites, whose boilerplate is then a large share of the page.
+    posts on the Blogger sites, whose boilerplate is then a large share of the page;
   * formula: series of formulaic reports written from slot-filled templates modelled on real
     automated and wire formats (the Los Angeles Times' Quakebot earthquake reports, end-of-day
     stock market briefs, the KBS weather brief in the corpus), `FORMULA_EDITIONS` editions each:
@@ -42,6 +42,7 @@ Democratic primary; gardening guides; Python performance) stay separate stories.
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import math
@@ -61,6 +62,8 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 from pipelines.extraction import extract_article  # noqa: E402
+
+__all__ = ["SITES", "Item", "Story", "generate", "load_stories"]
 
 Role = Literal["original", "repost", "negative"]
 
@@ -1053,7 +1056,7 @@ def _commentary(kw: str, rng: random.Random) -> str:
 
 def _key_phrase(title: str) -> str:
     """Two or three consecutive content words of a headline, in lower case."""
-    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", title)]
+    words = re.findall(r"[A-Za-z][\w'-]*", title)
     runs: list[list[str]] = [[]]
     for word in words:
         if word.lower() in _STOP:
@@ -1459,8 +1462,6 @@ def _stable_id(text: str) -> str:
 
 
 def _weekday(year: int, month: int, day: int) -> str:
-    import datetime
-
     return datetime.date(year, month, day).strftime("%A")
 
 
@@ -1566,17 +1567,10 @@ def _tags(title: str) -> list[str]:
     return list(dict.fromkeys(words))[:3] or ["news"]
 
 
-__all__ = ["SITES", "Item", "Story", "generate", "load_stories"]
-
-
-def _summary(items: list[Item]) -> dict[str, int]:
-    return dict(Counter(item.role for item in items))
-
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # python benchmarks/dedup_set.py [CORPUS]: counts and time
     import time
 
     corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT.parent / "shared" / "corpus"
     start = time.perf_counter()
     result = generate(corpus)
-    print(_summary(result), f"{time.perf_counter() - start:.1f} s")
+    print(dict(Counter(item.role for item in result)), f"{time.perf_counter() - start:.1f} s")
