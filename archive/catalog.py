@@ -251,6 +251,7 @@ class Catalog:
         sql = f"""
             select articles.id, articles.url, articles.title, articles.published,
                    articles.sitename, articles.wire_source, articles.duplicate_of,
+                   articles.cluster_id,
                    snippet(articles_fts, 1, '[', ']', '…', 16) as snippet,
                    articles_fts.rank as rank
             from articles_fts join articles on articles.rowid = articles_fts.rowid
