@@ -201,13 +201,25 @@ def search(
 @cli.command()
 @click.argument("id_or_url")
 @click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
+@click.option("--raw", is_flag=True, help="The stored HTTP response (status, headers, body).")
 @click.pass_obj
-def show(obj: dict[str, str], id_or_url: str, as_json: bool) -> None:
+def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
     """Show one article: metadata, captures and text."""
     catalog = _catalog(obj)
     article = catalog.resolve(id_or_url)
     if article is None:
         raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}")
+    if raw:
+        from archive.store import StoreError, open_store
+        from archive.warc import stored_response
+
+        try:
+            warc = open_store(obj["store"]).get(article["raw_key"])
+        except (KeyError, StoreError) as exc:
+            message = f"raw capture {article['raw_key']} unavailable: {exc}"
+            raise click.ClickException(message) from None
+        sys.stdout.buffer.write(stored_response(warc))
+        return
     captures = catalog.captures_of(article["id"])
     revisions = catalog.revisions_of(article["id"])
     story = catalog.cluster(article["cluster_id"]) if article.get("cluster_id") else None

@@ -6,6 +6,7 @@ import hashlib
 import io
 from urllib.parse import urlsplit
 
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -62,6 +63,14 @@ def capture_warc(capture: Capture) -> bytes:
     writer.write_record(response)
     writer.write_record(request)
     return out.getvalue()
+
+
+def stored_response(warc: bytes) -> bytes:
+    """The HTTP response kept in a capture's WARC: status line, headers, blank line, body."""
+    for record in ArchiveIterator(io.BytesIO(warc)):
+        if record.rec_type == "response":
+            return record.http_headers.to_bytes() + record.content_stream().read()
+    raise ValueError("no response record in this WARC")
 
 
 def _ip_header(capture: Capture) -> dict[str, str]:

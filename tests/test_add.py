@@ -47,6 +47,11 @@ def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
     assert headers.get_header("WARC-Payload-Digest").startswith("sha1:")
     assert payload == SEED.read_bytes()
     assert (archive.objects / article["json_key"]).is_file()
+    # `show --raw` prints the stored response as it was served.
+    shown = archive.run("show", "--raw", results[url]["id"])
+    head, _, body = shown.stdout.partition("\n\n")  # text mode: CRLF read as \n
+    assert head.startswith("HTTP/1.1 200") and "Content-Type: text/html" in head
+    assert body == SEED.read_text()
     # Searchable right away.
     proc = archive.run("search", "--json", "deescalation")
     assert results[url]["id"] in proc.stdout
