@@ -329,6 +329,30 @@ def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
 
 @cli.command()
 @click.pass_obj
+def reindex(obj: dict[str, str]) -> None:
+    """Rebuild the catalog (articles, revisions, captures, clusters) from the store alone."""
+    from archive.catalog import Catalog
+    from archive.reindex import reindex as rebuild
+    from archive.runner import ConfigError, check_config, project_settings
+    from archive.store import open_store
+    from pipelines.neardup import NearDuplicateIndex, near_settings
+
+    settings = project_settings({"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"]})
+    try:
+        check_config(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    catalog = Catalog(obj["db"])
+    index = NearDuplicateIndex(catalog.db, *near_settings(settings))
+    counts = rebuild(open_store(obj["store"]), catalog, index)
+    click.echo(
+        f"reindexed {counts.articles} articles ({counts.versions} texts), "
+        f"{counts.captures} captures, {counts.clusters} stories from {obj['store']}"
+    )
+
+
+@cli.command()
+@click.pass_obj
 def demo(obj: dict[str, str]) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""
     from archive.demo import run_demo

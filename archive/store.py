@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -39,6 +40,10 @@ class ObjectStore(Protocol):
 
     def check(self) -> None:
         """Raise StoreError unless the store can be written to."""
+        ...
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key under `prefix` ("articles/", "raw/"), in no particular order."""
         ...
 
 
@@ -85,6 +90,13 @@ class LocalStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        base = self.root / prefix
+        if base.is_dir():
+            for path in base.rglob("*"):
+                if path.is_file() and not path.name.startswith(".tmp-"):
+                    yield path.relative_to(self.root).as_posix()
 
     def check(self) -> None:
         try:
@@ -147,6 +159,15 @@ class S3Store:
 
     def exists(self, key: str) -> bool:
         return self._exists(self._key(key))
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/"
+        )
+        strip = f"{self.prefix}/" if self.prefix else ""
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"].removeprefix(strip)
 
     def check(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -16,7 +16,12 @@ from archive.store import open_store
 from archive.warc import capture_key, capture_warc, payload_sha256
 from crawlers.capture import now_iso
 from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
-from pipelines.neardup import DEFAULT_SHINGLE_SIZE, DEFAULT_THRESHOLD, NearDuplicateIndex
+from pipelines.neardup import (
+    DEFAULT_SHINGLE_SIZE,
+    DEFAULT_THRESHOLD,
+    NearDuplicateIndex,
+    near_settings,
+)
 from pipelines.runstate import run_state
 
 if TYPE_CHECKING:
@@ -54,8 +59,7 @@ class ArchivePipeline:
         return cls(
             settings.get("WIREARCHIVE_DB"),
             settings.get("WIREARCHIVE_STORE"),
-            settings.getfloat("WIREARCHIVE_NEAR_THRESHOLD", DEFAULT_THRESHOLD),
-            settings.getint("WIREARCHIVE_SHINGLE_SIZE", DEFAULT_SHINGLE_SIZE),
+            *near_settings(settings),
         )
 
     def open_spider(self) -> None:

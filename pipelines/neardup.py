@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash
@@ -45,6 +46,14 @@ class Assignment:
     cluster_id: str
     similarity: float
     merged: tuple[str, ...] = ()  # clusters this article joined into this one
+
+
+def near_settings(settings: Any) -> tuple[float, int]:
+    """(threshold, shingle size) from Scrapy settings, the measured defaults where unset."""
+    return (
+        settings.getfloat("WIREARCHIVE_NEAR_THRESHOLD", DEFAULT_THRESHOLD),
+        settings.getint("WIREARCHIVE_SHINGLE_SIZE", DEFAULT_SHINGLE_SIZE),
+    )
 
 
 def shingles(text: str, size: int) -> set[bytes]:

@@ -48,6 +48,13 @@ def test_same_input_same_keys_in_local_and_s3_stores(tmp_path, test_site, s3):
     }
     assert after == before
 
+    # The bucket alone rebuilds the catalog.
+    for path in remote.root.glob("archive.db*"):
+        path.unlink()
+    proc = remote.run("reindex")
+    assert proc.returncode == 0 and "reindexed 2 articles" in proc.stdout, proc.stderr
+    assert remote.show(s3_results[urls[0]]["id"])["raw_key"] == article["raw_key"]
+
 
 def test_missing_bucket_is_a_clear_error_before_crawling(tmp_path, test_site, s3):
     origin, requested = test_site
