@@ -352,6 +352,31 @@ def reindex(obj: dict[str, str]) -> None:
 
 
 @cli.command()
+@click.option("--since", help="Only articles fetched on or after DATE (YYYY-MM-DD).")
+@click.option("--source", help="Only articles from this source.")
+@click.pass_obj
+def reextract(obj: dict[str, str], since: str | None, source: str | None) -> None:
+    """Extract stored captures again (no network); a changed text becomes a new version."""
+    from archive.reextract import reextract as rerun
+    from archive.runner import project_settings
+    from archive.store import open_store
+    from pipelines.extract import freeze_agencies
+    from pipelines.wire import load_agencies
+
+    try:
+        agencies = load_agencies(project_settings().get("WIRE_AGENCIES"))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = rerun(
+        open_store(obj["store"]), _catalog(obj), freeze_agencies(agencies), since, source
+    )
+    click.echo(
+        f"reextracted {counts.seen} articles: {counts.changed} new texts, "
+        f"{counts.unchanged} unchanged, {counts.failed} without text now"
+    )
+
+
+@cli.command()
 @click.pass_obj
 def demo(obj: dict[str, str]) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archive.catalog import Catalog
 from archive.store import ObjectStore
+from archive.warc import read_response
 from pipelines.neardup import NearDuplicateIndex
 
 
@@ -65,23 +63,18 @@ def reindex(store: ObjectStore, catalog: Catalog, index: NearDuplicateIndex) -> 
 
 def capture_row_from_warc(warc: bytes, document: dict[str, Any]) -> dict[str, Any]:
     """The `captures` row of a stored WARC, for the article version `document`."""
-    for record in ArchiveIterator(io.BytesIO(warc)):
-        if record.rec_type != "response":
-            continue
-        body = record.content_stream().read()
-        date = record.rec_headers.get_header("WARC-Date", "").replace("Z", "+00:00")
-        key = document["raw_key"]
-        return {
-            "id": key.rsplit("/", 1)[-1].removesuffix(".warc.gz"),
-            "url": record.rec_headers.get_header("WARC-Target-URI"),
-            "input_url": record.rec_headers.get_header("WARC-Target-URI"),
-            "status_code": int(record.http_headers.get_statuscode()),
-            "content_type": record.http_headers.get_header("Content-Type"),
-            "fetched_at": date,
-            "payload_sha256": hashlib.sha256(body).hexdigest(),
-            "length": len(body),
-            "warc_key": key,
-            "article_id": document["id"],
-            "source": document.get("source"),
-        }
-    raise ValueError(f"{document['raw_key']}: no response record")
+    response = read_response(warc)
+    key = document["raw_key"]
+    return {
+        "id": key.rsplit("/", 1)[-1].removesuffix(".warc.gz"),
+        "url": response.url,
+        "input_url": response.url,
+        "status_code": int(response.headers.get_statuscode()),
+        "content_type": response.headers.get_header("Content-Type"),
+        "fetched_at": response.date,
+        "payload_sha256": hashlib.sha256(response.body).hexdigest(),
+        "length": len(response.body),
+        "warc_key": key,
+        "article_id": document["id"],
+        "source": document.get("source"),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -65,12 +66,33 @@ def capture_warc(capture: Capture) -> bytes:
     return out.getvalue()
 
 
-def stored_response(warc: bytes) -> bytes:
-    """The HTTP response kept in a capture's WARC: status line, headers, blank line, body."""
+@dataclass
+class StoredResponse:
+    """The response record of a capture's WARC."""
+
+    url: str
+    date: str  # ISO 8601, UTC
+    headers: StatusAndHeaders
+    body: bytes
+
+
+def read_response(warc: bytes) -> StoredResponse:
+    """The response record kept in a capture's WARC file."""
     for record in ArchiveIterator(io.BytesIO(warc)):
         if record.rec_type == "response":
-            return record.http_headers.to_bytes() + record.content_stream().read()
+            return StoredResponse(
+                url=record.rec_headers.get_header("WARC-Target-URI"),
+                date=record.rec_headers.get_header("WARC-Date", "").replace("Z", "+00:00"),
+                headers=record.http_headers,
+                body=record.content_stream().read(),
+            )
     raise ValueError("no response record in this WARC")
+
+
+def stored_response(warc: bytes) -> bytes:
+    """The HTTP response kept in a capture's WARC: status line, headers, blank line, body."""
+    response = read_response(warc)
+    return response.headers.to_bytes() + response.body
 
 
 def _ip_header(capture: Capture) -> dict[str, str]:

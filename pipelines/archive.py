@@ -124,7 +124,7 @@ class ArchivePipeline:
         json_key = article_key(item.article_id, item.content_sha256)
         existing = self.catalog.article(item.article_id)
         row = article_row(item, raw_key, json_key, existing)
-        document = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        document = article_document(row)
         await asyncio.to_thread(self._put_objects, item, raw_key, json_key, document)
         # The near-duplicate stage runs here, with no await before the row is written, so a
         # cluster only ever names archived articles (see pipelines/dedup.py).
@@ -151,6 +151,12 @@ class ArchivePipeline:
         assert self.store is not None
         self.store.put_if_absent(raw_key, capture_warc(item), "application/warc")
         self.store.put_if_absent(json_key, document, "application/json")
+
+
+def article_document(row: dict[str, Any]) -> bytes:
+    """The stored JSON of one article version: its row without the index-only fields."""
+    record = {k: v for k, v in row.items() if k not in ("cluster_id", "similarity")}
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def article_row(

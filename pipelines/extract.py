@@ -35,6 +35,13 @@ def extract_page(body: bytes, content_type: str, url: str, agencies: Agencies) -
     return article
 
 
+def freeze_agencies(agencies: dict[str, list[str]] | None) -> Agencies:
+    """The agencies setting in a hashable form, to send to workers and cache on."""
+    if agencies is None:
+        return None
+    return tuple((name, tuple(aliases)) for name, aliases in agencies.items())
+
+
 @lru_cache(maxsize=4)
 def _attributor(agencies: Agencies) -> WireAttributor:
     return WireAttributor(dict(agencies) if agencies is not None else None)
@@ -45,11 +52,7 @@ class ExtractPipeline:
 
     def __init__(self, workers: int, agencies: dict[str, list[str]] | None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self.agencies: Agencies = (
-            tuple((name, tuple(aliases)) for name, aliases in agencies.items())
-            if agencies is not None
-            else None
-        )
+        self.agencies = freeze_agencies(agencies)
         self._pool: ProcessPoolExecutor | None = None
 
     @classmethod

@@ -303,3 +303,29 @@ def test_reindex_rebuilds_the_catalog_from_the_store_alone(archive, test_site):
     assert proc.returncode == 0, proc.stderr
     assert "reindexed 4 articles" in proc.stdout and "4 captures, 2 stories" in proc.stdout
     assert snapshot() == before
+
+
+def test_reextract_makes_a_new_version_from_the_stored_capture(archive, test_site):
+    origin, requested = test_site
+    url = f"{origin}/seed-repost.html"
+    _, results = archive.add(url)
+    article_id = results[url]["id"]
+    # As if an older extractor had produced a shorter text.
+    with sqlite3.connect(archive.db) as conn:
+        conn.execute(
+            "update articles set text = 'An older, shorter extraction.', content_sha256 = 'old',"
+            " extractor = 'trafilatura 1.0' where id = ?",
+            [article_id],
+        )
+    before = len(requested)
+    proc = archive.run("reextract")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 new texts" in proc.stdout
+    assert len(requested) == before  # no network: the stored WARC record was read
+    shown = archive.show(article_id)
+    assert "Russia is not prepared to discuss" in shown["text"]
+    assert shown["extractor"].startswith("trafilatura 2")
+    assert [r["text"] for r in shown["revisions"]] == ["An older, shorter extraction."]
+    assert (archive.objects / shown["json_key"]).is_file()
+    again = archive.run("reextract", "--source", "on-demand")
+    assert "0 new texts, 1 unchanged" in again.stdout
