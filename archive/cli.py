@@ -63,16 +63,10 @@ def archive_urls(
     extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
-    from archive.runner import ConfigError, check_config, project_settings, run_spider
+    from archive.runner import run_spider
+    from crawlers.items import FAILED, Capture
 
-    settings = project_settings(
-        {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"], "LOG_LEVEL": log_level}
-        | (extra_settings or {})
-    )
-    try:
-        check_config(settings)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _checked_settings(obj, {"LOG_LEVEL": log_level} | (extra_settings or {}))
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
 
@@ -85,10 +79,7 @@ def archive_urls(
     run_spider("urls", settings, collect, urls=unique)
     for url in unique:  # a URL the crawl never answered for is reported, not lost
         if url not in results:
-            collect_missing = {"url": url, "status": "failed", "id": None, "reason": "no response"}
-            results[url] = collect_missing
-            if echo:
-                click.echo(json.dumps(collect_missing))
+            collect(Capture(input_url=url, url=url).settle(FAILED, "no response"))
     return [results[u] for u in unique]
 
 
@@ -333,15 +324,10 @@ def reindex(obj: dict[str, str]) -> None:
     """Rebuild the catalog (articles, revisions, captures, clusters) from the store alone."""
     from archive.catalog import Catalog
     from archive.reindex import reindex as rebuild
-    from archive.runner import ConfigError, check_config, project_settings
     from archive.store import open_store
     from pipelines.neardup import NearDuplicateIndex, near_settings
 
-    settings = project_settings({"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"]})
-    try:
-        check_config(settings)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _checked_settings(obj)
     catalog = Catalog(obj["db"])
     index = NearDuplicateIndex(catalog.db, *near_settings(settings))
     counts = rebuild(open_store(obj["store"]), catalog, index)
@@ -383,6 +369,20 @@ def demo(obj: dict[str, str]) -> None:
     from archive.demo import run_demo
 
     run_demo(obj)
+
+
+def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = None) -> Any:
+    """The project settings with the CLI's catalog and store, checked before any work."""
+    from archive.runner import ConfigError, check_config, project_settings
+
+    settings = project_settings(
+        {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"]} | (overrides or {})
+    )
+    try:
+        check_config(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
 
 
 def _catalog(obj: dict[str, str]) -> Any:

@@ -13,12 +13,10 @@ from archive.catalog import Catalog
 from archive.lock import crawl_lock
 from archive.runner import check_config, project_settings
 from crawlers.capture import now_iso
+from crawlers.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
 
-COUNT_COLUMNS = (
-    "discovered", "fetched", "not_modified", "skipped", "new_articles", "revisions",
-    "duplicates", "unchanged", "failed",
-)  # fmt: skip
+COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,12 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
+
+# Per-source outcome counts, as `crawl_sources` columns ("discovered" comes from the spider).
+OUTCOME_COUNTS = (
+    "fetched", "not_modified", "skipped", "new_articles", "revisions", "duplicates",
+    "unchanged", "failed",
+)  # fmt: skip
 
 # Reason prefixes -> error kinds, first match wins.
 ERROR_KINDS = (
@@ -53,8 +60,6 @@ class CrawlRecorder:
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.started_at = now_iso()
-        self.crawl_id: int | None = None
-        self.own_crawl = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRecorder:
@@ -96,9 +101,8 @@ class CrawlRecorder:
         catalog = Catalog(self.crawler.settings.get("WIREARCHIVE_DB"))
         try:
             crawl_id = self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID") or None
-            if crawl_id is None:
-                import os
-
+            own_crawl = crawl_id is None  # run by `scrapy crawl`, not `wirearchive crawl`
+            if own_crawl:
                 crawl_id = catalog.start_crawl(self.started_at, os.getpid(), None)
             status, why = self._verdict(reason)
             catalog.record_crawl_source(
@@ -110,25 +114,13 @@ class CrawlRecorder:
                     "status": status,
                     "reason": why,
                     "discovered": stats.get_value("wa/discovered", 0),
-                    **{
-                        k: self.counts[k]
-                        for k in (
-                            "fetched",
-                            "not_modified",
-                            "skipped",
-                            "new_articles",
-                            "revisions",
-                            "duplicates",
-                            "unchanged",
-                            "failed",
-                        )
-                    },
+                    **{k: self.counts[k] for k in OUTCOME_COUNTS},
                     "errors": dict(self.errors),
                     "started_at": self.started_at,
                     "finished_at": now_iso(),
                 }
             )
-            if not self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID"):
+            if own_crawl:
                 catalog.finish_crawl(crawl_id, now_iso(), status)
         finally:
             catalog.close()

@@ -36,7 +36,6 @@ class SourceSpider(scrapy.Spider):
     In the checkout: `scrapy crawl KIND -a url=URL [-a source_name=NAME] [-a since=DATE]`.
     """
 
-
     def __init__(
         self,
         source: Source | None = None,
