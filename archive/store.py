@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 from urllib.parse import urlsplit
 
+# Files from this size up are uploaded in parts of this size (S3's minimum part is 5 MiB).
+MULTIPART_BYTES = 16 * 1024 * 1024
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 
 
@@ -30,8 +33,20 @@ class ObjectStore(Protocol):
         """Store `data` under `key` unless the key exists; True when this call wrote it."""
         ...
 
+    def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
+        """Store the file at `path` under `key` unless the key exists (multipart when large)."""
+        ...
+
     def get(self, key: str) -> bytes:
         """The object's bytes; KeyError when absent."""
+        ...
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        """`length` bytes of the object from `offset`; KeyError when absent."""
+        ...
+
+    def open(self, key: str) -> IO[bytes]:
+        """A binary stream of the object, read as it goes; KeyError when absent."""
         ...
 
     def exists(self, key: str) -> bool:
@@ -65,26 +80,49 @@ class LocalStore:
         return self.root / check_key(key)
 
     def put_if_absent(self, key: str, data: bytes, content_type: str) -> bool:
+        return self._put(key, lambda f: f.write(data))
+
+    def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
+        with open(path, "rb") as source:
+            return self._put(key, lambda f: shutil.copyfileobj(source, f, 1 << 20))
+
+    def _put(self, key: str, write: Callable[[IO[bytes]], object]) -> bool:
         path = self._path(key)
         if path.exists():
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        except OSError as exc:
+            raise StoreError(f"cannot write {key} to {self.root}: {exc}") from exc
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                write(f)
                 f.flush()
                 os.fsync(f.fileno())
             os.link(tmp, path)  # fails if another writer got there first: never overwrites
             return True
         except FileExistsError:
             return False
+        except OSError as exc:
+            raise StoreError(f"cannot write {key} to {self.root}: {exc}") from exc
         finally:
             os.unlink(tmp)
 
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        with self.open(key) as file:
+            file.seek(offset)
+            return file.read(length)
+
+    def open(self, key: str) -> IO[bytes]:
+        try:
+            return open(self._path(key), "rb")
         except FileNotFoundError:
             raise KeyError(key) from None
 
@@ -113,11 +151,18 @@ class S3Store:
     The endpoint comes from AWS_ENDPOINT_URL and credentials from boto3's usual chain.
     """
 
-    def __init__(self, bucket: str, prefix: str = "", client: object | None = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        client: object | None = None,
+        multipart_bytes: int = MULTIPART_BYTES,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.client = client or make_s3_client()
+        self.multipart_bytes = multipart_bytes
         self._conditional_put = True
 
     def _key(self, key: str) -> str:
@@ -125,7 +170,7 @@ class S3Store:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put_if_absent(self, key: str, data: bytes, content_type: str) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         full = self._key(key)
         if not self._conditional_put and self._exists(full):
@@ -137,6 +182,8 @@ class S3Store:
             else:
                 self.client.put_object(**args)
             return True
+        except BotoCoreError as exc:
+            raise StoreError(f"S3 put {self.uri}/{key} failed: {exc}") from exc
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("PreconditionFailed", "ConditionalRequestConflict"):
@@ -147,15 +194,57 @@ class S3Store:
                 return self.put_if_absent(key, data, content_type)
             raise StoreError(f"S3 put {self.uri}/{key} failed: {code or exc}") from exc
 
+    def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
+        """A file at or above `multipart_bytes` goes up in parts (boto3's managed transfer).
+        Its key is unique to it (WARC files are named by run and serial), so a check first
+        is enough to keep it from being written twice."""
+        size = path.stat().st_size
+        if size < self.multipart_bytes:
+            return self.put_if_absent(key, path.read_bytes(), content_type)
+        from boto3.exceptions import S3UploadFailedError
+        from boto3.s3.transfer import TransferConfig
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full = self._key(key)
+        if self._exists(full):
+            return False
+        config = TransferConfig(
+            multipart_threshold=self.multipart_bytes,
+            multipart_chunksize=self.multipart_bytes,
+            max_concurrency=4,
+        )
+        try:
+            self.client.upload_file(
+                str(path), self.bucket, full, ExtraArgs={"ContentType": content_type},
+                Config=config,
+            )  # fmt: skip
+        except (S3UploadFailedError, BotoCoreError, ClientError) as exc:
+            raise StoreError(f"S3 upload {self.uri}/{key} failed: {exc}") from exc
+        return True
+
     def get(self, key: str) -> bytes:
-        from botocore.exceptions import ClientError
+        with self.open(key) as body:
+            return body.read()
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        with self._get(key, Range=f"bytes={offset}-{offset + length - 1}") as body:
+            return body.read()
+
+    def open(self, key: str) -> IO[bytes]:
+        return self._get(key)
+
+    def _get(self, key: str, **args: str) -> IO[bytes]:
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key), **args)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise KeyError(key) from None
             raise StoreError(f"S3 get {self.uri}/{key} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"S3 get {self.uri}/{key} failed: {exc}") from exc
+        return response["Body"]
 
     def exists(self, key: str) -> bool:
         return self._exists(self._key(key))
@@ -181,11 +270,13 @@ class S3Store:
             raise StoreError(f"S3 store {self.uri} is unreachable: {exc}") from exc
 
     def _exists(self, full_key: str) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=full_key)
             return True
+        except BotoCoreError as exc:
+            raise StoreError(f"S3 head {self.bucket}/{full_key} failed: {exc}") from exc
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
@@ -200,6 +291,8 @@ def make_s3_client() -> object:
 
     config = Config(
         retries={"mode": "standard", "max_attempts": 5},
+        # Upload workers x parts in flight per multipart upload, with room to spare.
+        max_pool_connections=32,
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         connect_timeout=10,
