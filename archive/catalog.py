@@ -71,11 +71,16 @@ class Catalog:
         capture: dict[str, Any],
         previous: dict[str, Any] | None = None,
         merged_clusters: tuple[str, ...] = (),
+        waiting: tuple[str, ...] = (),
     ) -> None:
         """Write one article row and the capture behind it, in one transaction; `previous`
         (the article's row before an edit) is kept as a revision; articles of
-        `merged_clusters` move into the article's cluster, whose summary is refreshed."""
-        with self.db.conn:
+        `merged_clusters` move into the article's cluster, whose summary is refreshed.
+        `waiting` are the keys of objects still in the spool: the row stays pending until
+        the store has them all."""
+        with self.db.atomic():
+            self._wait_for(waiting)
+            article["pending"] = self._waiting(article["raw_key"], article["json_key"])
             for other in merged_clusters:
                 self.db.execute(
                     "update articles set cluster_id = ? where cluster_id = ?",
@@ -92,6 +97,8 @@ class Catalog:
                         "text": previous["text"],
                         "json_key": previous["json_key"],
                         "raw_key": previous["raw_key"],
+                        "raw_offset": previous.get("raw_offset"),
+                        "raw_length": previous.get("raw_length"),
                         "fetched_at": previous["fetched_at"],
                         "superseded_at": article["fetched_at"],
                     },
@@ -102,6 +109,74 @@ class Catalog:
             self.db["captures"].upsert(capture, pk="id")
             if article.get("cluster_id"):
                 self._refresh_cluster(article["cluster_id"], article["fetched_at"])
+
+    def record_capture(self, capture: dict[str, Any], waiting: tuple[str, ...] = ()) -> None:
+        """Write a capture that made no new article text (a revisit, or a page whose text
+        did not change)."""
+        with self.db.atomic():
+            self._wait_for(waiting)
+            self.db["captures"].upsert(capture, pk="id")
+
+    def _wait_for(self, keys: tuple[str, ...]) -> None:
+        if keys:
+            self.db["pending_objects"].insert_all(
+                [{"key": key, "created_at": _now()} for key in keys], pk="key", ignore=True
+            )
+
+    def _waiting(self, *keys: str) -> int:
+        marks = ", ".join("?" for _ in keys)
+        query = f"select exists(select 1 from pending_objects where key in ({marks}))"
+        return int(self.db.execute(query, list(keys)).fetchone()[0])
+
+    def pending_keys(self) -> set[str]:
+        """Keys of objects rows point at that the store does not have yet."""
+        return {row[0] for row in self.db.execute("select key from pending_objects")}
+
+    def mark_stored(self, keys: list[str]) -> int:
+        """The store has these objects now: rows whose objects are all stored stop being
+        pending. The number of articles that did."""
+        if not keys:
+            return 0
+        with self.db.atomic():
+            self.db["pending_objects"].delete_where(
+                f"key in ({', '.join('?' for _ in keys)})", list(keys)
+            )
+            cursor = self.db.execute(
+                "update articles set pending = 0 where pending = 1 "
+                "and raw_key not in (select key from pending_objects) "
+                "and json_key not in (select key from pending_objects)"
+            )
+            return cursor.rowcount
+
+    def pending_articles(self) -> list[dict[str, Any]]:
+        """Articles whose objects are not all in the store yet."""
+        rows = self.db.query("select * from articles where pending = 1 order by first_seen")
+        return [row for row in map(_decoded, rows) if row is not None]
+
+    def capture_ids_in(self, warc_key: str) -> set[str]:
+        """Ids of the captures the catalog has in one WARC file."""
+        rows = self.db.execute("select id from captures where warc_key = ?", [warc_key])
+        return {row[0] for row in rows}
+
+    def earlier_capture(self, url: str, payload: str | None = None) -> dict[str, Any] | None:
+        """The latest full response archived for `url`, or with payload hash `payload` (of
+        this URL first, else of any): what a revisit record refers to."""
+        choices = (
+            [("url = ? and payload_sha256 = ?", [url, payload]), ("payload_sha256 = ?", [payload])]
+            if payload
+            else [("url = ?", [url])]
+        )
+        for where, params in choices:
+            rows = self.db.query(
+                f"select * from captures where {where} and warc_offset is not null "
+                "and coalesce(record_type, 'response') = 'response' "
+                "order by fetched_at desc limit 1",
+                params,
+            )
+            row = next(iter(rows), None)
+            if row is not None:
+                return row
+        return None
 
     def _refresh_cluster(self, cluster_id: str, now: str) -> None:
         """The cluster's size, origin (the copy on a wire service's own site, else the
@@ -173,7 +248,7 @@ class Catalog:
     def record_ledger(self, row: dict[str, Any]) -> None:
         """Upsert a ledger row; fields left out or None keep their stored values, and the
         listing date only moves forward (a feed and a sitemap may date one post differently)."""
-        with self.db.conn:
+        with self.db.atomic():
             existing = self.ledger_entry(row["url"]) or {"first_seen": row["last_seen"]}
             merged = existing | {k: v for k, v in row.items() if v is not None}
             if existing.get("lastmod") and row.get("lastmod"):
@@ -182,7 +257,7 @@ class Catalog:
 
     def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:
         """A new `crawls` row, status running; its id."""
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["crawls"].insert(
                 {
                     "started_at": started_at,
@@ -195,12 +270,12 @@ class Catalog:
 
     def finish_crawl(self, crawl_id: int, finished_at: str, status: str) -> None:
         """Close a `crawls` row with its final status."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawls"].update(crawl_id, {"finished_at": finished_at, "status": status})
 
     def record_crawl_source(self, row: dict[str, Any]) -> None:
         """The per-source counts of one crawl."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawl_sources"].upsert(row, pk=("crawl_id", "source"))
 
     def crawl_sources(self, crawl_id: int) -> list[dict[str, Any]]:
@@ -241,7 +316,8 @@ class Catalog:
         wire_source: str | None = None,
     ) -> list[dict[str, Any]]:
         """Full-text search over title and text, best match first, with a snippet."""
-        where, params = ["articles_fts match :q"], {"q": self.db.quote_fts(query), "limit": limit}
+        where = ["articles_fts match :q", "articles.pending = 0"]
+        params: dict[str, Any] = {"q": self.db.quote_fts(query), "limit": limit}
         if source:
             where.append("articles.source = :source")
             params["source"] = source
@@ -269,6 +345,7 @@ class Catalog:
                 "select count(*) from articles where duplicate_of is not null"
             ).fetchone()[0],
             "captures": one("select count(*) from captures").fetchone()[0],
+            "pending": one("select count(*) from articles where pending = 1").fetchone()[0],
             "sites": one("select count(distinct hostname) from articles").fetchone()[0],
             "wire_sources": dict(
                 one(
@@ -279,6 +356,12 @@ class Catalog:
             "latest_fetch": one("select max(fetched_at) from captures").fetchone()[0],
             "schema_version": self.schema_version,
         }
+
+
+def _now() -> str:
+    from crawlers.capture import now_iso
+
+    return now_iso()
 
 
 def _decoded(row: dict[str, Any] | None) -> dict[str, Any] | None:

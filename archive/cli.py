@@ -10,6 +10,8 @@ import click
 
 DEFAULT_DB = "wirearchive-data/archive.db"
 DEFAULT_STORE = "wirearchive-data/objects"
+PENDING = "pending"
+PENDING_REASON = "the store is unreachable: kept in the spool until `wirearchive flush`"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +45,9 @@ def cli(ctx: click.Context, db: str, store: str) -> None:
 def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
     """Archive URLs on demand; prints one JSON line per URL.
 
-    Exit status 1 when any URL failed or was refused.
+    Status "pending" means the page is captured and indexed but the store was unreachable:
+    its objects wait in the spool until `wirearchive flush`. Exit status 1 when any URL
+    failed, was refused or is pending.
     """
     wanted = list(urls)
     if url_file is not None:
@@ -51,7 +55,7 @@ def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool
     if not wanted:
         raise click.UsageError("give at least one URL, or --file FILE")
     results = archive_urls(wanted, obj, log_level=None if verbose else "WARNING", echo=True)
-    if any(r["status"] in ("failed", "refused") for r in results):
+    if any(r["status"] in ("failed", "refused", PENDING) for r in results):
         sys.exit(1)
 
 
@@ -63,23 +67,39 @@ def archive_urls(
     extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
+    from archive.catalog import Catalog
     from archive.runner import run_spider
-    from crawlers.items import FAILED, Capture
+    from crawlers.items import ARCHIVED, DUPLICATE, FAILED, Capture
 
     settings = _checked_settings(obj, {"LOG_LEVEL": log_level} | (extra_settings or {}))
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
+    held: list[dict[str, Any]] = []
 
-    def collect(capture: Any) -> None:
-        line = capture.result()
+    def report(line: dict[str, Any]) -> None:
         results[line["url"]] = line
         if echo:
             click.echo(json.dumps(line, ensure_ascii=False))
 
+    def collect(capture: Any) -> None:
+        line = capture.result()
+        if line["status"] in (ARCHIVED, DUPLICATE):
+            held.append(line)  # archived once the store has its objects: told after the run
+        else:
+            report(line)
+
     run_spider("urls", settings, collect, urls=unique)
+    if held:
+        catalog = Catalog(obj["db"])
+        for line in held:
+            row = catalog.article(line["id"])
+            if row is None or row["pending"]:
+                line |= {"status": PENDING, "reason": PENDING_REASON}
+            report(line)
+        catalog.close()
     for url in unique:  # a URL the crawl never answered for is reported, not lost
         if url not in results:
-            collect(Capture(input_url=url, url=url).settle(FAILED, "no response"))
+            report(Capture(input_url=url, url=url).settle(FAILED, "no response").result())
     return [results[u] for u in unique]
 
 
@@ -111,8 +131,9 @@ def crawl(
 ) -> None:
     """Crawl the configured sources: new and changed posts only.
 
-    Exit status 1 when a source failed as a whole or the run was interrupted; pages that
-    failed alone are counted in the summary and do not change the exit status.
+    Exit status 1 when a source failed as a whole, the run was interrupted, or articles wait
+    in the spool for an unreachable store; pages that failed alone are counted in the
+    summary and do not change the exit status.
     """
     from archive.crawl import CrawlOptions, run_crawl, summary_table
     from archive.lock import CrawlLocked
@@ -152,10 +173,13 @@ def crawl(
     bad = [r for r in rows if r["status"] != "ok"]
     for row in bad:
         click.echo(f"{row['source']}: {row['status']}: {row['reason']}", err=True)
+    waiting = _catalog(obj).stats()["pending"]
+    if waiting:
+        click.echo(f"{waiting} articles: {PENDING_REASON}", err=True)
     if len(rows) < len(sources) or any(r["status"] == "interrupted" for r in rows):
         click.echo("interrupted: run again (with the same --job-dir) to resume", err=True)
         sys.exit(1)
-    if bad:
+    if bad or waiting:
         sys.exit(1)
 
 
@@ -201,15 +225,19 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
     if article is None:
         raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}")
     if raw:
-        from archive.store import StoreError, open_store
+        from archive.spool import read_span
+        from archive.store import StoreError
         from archive.warc import stored_response
 
+        store, spool = _store_and_spool(obj)
         try:
-            warc = open_store(obj["store"]).get(article["raw_key"])
+            span = read_span(
+                store, spool, article["raw_key"], article["raw_offset"], article["raw_length"]
+            )
         except (KeyError, StoreError) as exc:
             message = f"raw capture {article['raw_key']} unavailable: {exc}"
             raise click.ClickException(message) from None
-        sys.stdout.buffer.write(stored_response(warc))
+        sys.stdout.buffer.write(stored_response(span))
         return
     captures = catalog.captures_of(article["id"])
     revisions = catalog.revisions_of(article["id"])
@@ -241,6 +269,8 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
         value = article.get(field)
         if value:
             click.echo(f"{field:>14}: {', '.join(value) if isinstance(value, list) else value}")
+    if article["pending"]:
+        click.echo(f"{'status':>14}: {PENDING}: {PENDING_REASON}")
     for capture in captures:
         click.echo(
             f"{'capture':>14}: {capture['fetched_at']}  HTTP {capture['status_code']}  "
@@ -364,6 +394,38 @@ def reextract(obj: dict[str, str], since: str | None, source: str | None) -> Non
 
 @cli.command()
 @click.pass_obj
+def flush(obj: dict[str, str]) -> None:
+    """Upload what waits in the spool: after a store outage or an interrupted run.
+
+    Exit status 1 when objects still wait (the store is unreachable again).
+    """
+    from archive.flush import flush as upload_spool
+
+    settings = _checked_settings(obj)
+    store, spool = _store_and_spool(obj, settings)
+    assert spool is not None
+    report = upload_spool(
+        spool, store, _catalog(obj), settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4)
+    )
+    if report.recovered or report.regenerated:
+        click.echo(
+            f"recovered {report.recovered} WARC files and {report.regenerated} article "
+            "documents left by an interrupted run"
+        )
+    click.echo(
+        f"uploaded {report.uploaded} objects ({report.bytes / 1e6:.1f} MB); "
+        f"{report.settled} articles archived; {report.waiting} objects still waiting"
+    )
+    if report.missing:
+        click.echo(f"missing from spool and store: {', '.join(report.missing)}", err=True)
+    if report.error:
+        click.echo(f"stopped: {report.error}", err=True)
+    if report.error or report.missing or report.waiting:
+        sys.exit(1)
+
+
+@cli.command()
+@click.pass_obj
 def demo(obj: dict[str, str]) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""
     from archive.demo import run_demo
@@ -383,6 +445,22 @@ def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = No
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     return settings
+
+
+def _store_and_spool(obj: dict[str, str], settings: Any = None) -> tuple[Any, Any]:
+    """The store, and the spool where its objects wait (None when there is none yet)."""
+    from archive.runner import project_settings
+    from archive.spool import Spool, SpoolError
+    from archive.store import StoreError, open_store
+    from archive.uploader import spool_dir
+
+    settings = settings or project_settings()
+    try:
+        store = open_store(obj["store"])
+        folder = spool_dir(obj["db"], settings.get("WIREARCHIVE_SPOOL"))
+        return store, Spool(folder, store.uri) if folder.exists() else None
+    except (StoreError, SpoolError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _catalog(obj: dict[str, str]) -> Any:

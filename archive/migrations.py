@@ -184,11 +184,42 @@ def _v4_near_duplicates(db: Database) -> None:
     )
 
 
+def _v5_warc_files_and_spool(db: Database) -> None:
+    """Captures as records inside rotating WARC files (key, offset, length; revisits), and
+    rows that stay pending while their objects wait in the local spool."""
+    captures = db["captures"].columns_dict
+    for name, kind in (
+        ("record_type", str),
+        ("warc_offset", int),
+        ("warc_length", int),
+        ("refers_to", str),
+    ):
+        if name not in captures:
+            db["captures"].add_column(name, kind)
+    articles = db["articles"].columns_dict
+    for name, kind in (("capture_id", str), ("raw_offset", int), ("raw_length", int)):
+        if name not in articles:
+            db["articles"].add_column(name, kind)
+    if "pending" not in articles:
+        db["articles"].add_column("pending", int, not_null_default=0)
+    revisions = db["revisions"].columns_dict
+    for name in ("raw_offset", "raw_length"):
+        if name not in revisions:
+            db["revisions"].add_column(name, int)
+    db.execute(
+        "create index if not exists idx_articles_pending on articles(pending) where pending = 1"
+    )
+    db["captures"].create_index(["payload_sha256"], if_not_exists=True)
+    db["captures"].create_index(["warc_key"], if_not_exists=True)
+    db["pending_objects"].create({"key": str, "created_at": str}, pk="key", if_not_exists=True)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_articles_and_captures,
     _v2_ledger_revisions_crawls,
     _v3_listing_metadata,
     _v4_near_duplicates,
+    _v5_warc_files_and_spool,
 ]
 
 

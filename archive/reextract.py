@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive.catalog import Catalog
+from archive.documents import article_document, article_key
 from archive.store import ObjectStore
 from archive.warc import read_response
-from pipelines.archive import article_document, article_key
 from pipelines.extract import Agencies, extract_page
 from pipelines.identity import content_sha256
 
@@ -52,7 +52,9 @@ def reextract(
         counts.seen += 1
         row = catalog.article(article_id)
         assert row is not None
-        response = read_response(store.get(row["raw_key"]))
+        response = read_response(
+            store.get_range(row["raw_key"], row["raw_offset"], row["raw_length"])
+        )
         content_type = response.headers.get_header("Content-Type") or ""
         article = extract_page(response.body, content_type, response.url, agencies)
         if article is None:
@@ -66,9 +68,7 @@ def reextract(
         new_row = row | {k: article.get(k) for k in EXTRACTED}
         new_row |= {"content_sha256": new_hash, "json_key": article_key(article_id, new_hash)}
         store.put_if_absent(new_row["json_key"], article_document(new_row), "application/json")
-        capture = next(
-            c for c in catalog.captures_of(article_id) if c["warc_key"] == row["raw_key"]
-        )
+        (capture,) = catalog.db.query("select * from captures where id = ?", [row["capture_id"]])
         catalog.record(new_row, capture, previous=row)
         counts.changed += 1
     return counts

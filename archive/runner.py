@@ -28,16 +28,23 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Any:
 def check_config(settings: Any) -> None:
     """Raise ConfigError for a bad setting before any crawl starts."""
     from archive.catalog import Catalog
+    from archive.spool import Spool, SpoolError
     from archive.store import StoreError, open_store
+    from archive.uploader import spool_dir
     from crawlers.addressguard import AddressPolicy
     from pipelines.wire import load_agencies
 
     try:
         AddressPolicy.from_settings(settings)
         load_agencies(settings.get("WIRE_AGENCIES"))
-        open_store(settings.get("WIREARCHIVE_STORE")).check()
-        Catalog(settings.get("WIREARCHIVE_DB")).close()
-    except (ValueError, StoreError, RuntimeError) as exc:
+        store = open_store(settings.get("WIREARCHIVE_STORE"))
+        store.check()
+        db = settings.get("WIREARCHIVE_DB")
+        Catalog(db).close()
+        Spool(spool_dir(db, settings.get("WIREARCHIVE_SPOOL")), store.uri)
+        if settings.getint("WIREARCHIVE_WARC_BYTES") < 1:
+            raise ValueError("WIREARCHIVE_WARC_BYTES must be a positive number of bytes")
+    except (ValueError, StoreError, SpoolError, RuntimeError, OSError) as exc:
         raise ConfigError(str(exc)) from None
 
 

@@ -43,8 +43,8 @@ def capture_response(response: Response, source: str) -> Capture:
         url=response.url,
         source=source,
         status_code=response.status,
-        headers=_header_pairs(response.headers),
-        request_headers=_header_pairs(request.headers) if request is not None else [],
+        headers=header_pairs(response.headers),
+        request_headers=header_pairs(request.headers) if request is not None else [],
         body=response.body,
         fetched_at=now_iso(),
         ip_address=str(response.ip_address) if response.ip_address else None,
@@ -112,7 +112,8 @@ def _input_url(request: Request) -> str:
     return request.meta.get("wa_input", request.url)
 
 
-def _header_pairs(headers: object) -> list[tuple[str, str]]:
+def header_pairs(headers: object) -> list[tuple[str, str]]:
+    """Scrapy headers as (name, value) text pairs, one per value."""
     pairs = []
     for name, values in headers.items():  # type: ignore[attr-defined]
         for value in values:

@@ -12,6 +12,14 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 # Where the archive lives: the SQLite catalog and the object store (a folder or s3://bucket/prefix).
 WIREARCHIVE_DB = os.environ.get("WIREARCHIVE_DB", "wirearchive-data/archive.db")
 WIREARCHIVE_STORE = os.environ.get("WIREARCHIVE_STORE", "wirearchive-data/objects")
+# Objects wait in the spool (default: `spool/` beside the catalog) until the store has them;
+# captures go into WARC files rotated at WIREARCHIVE_WARC_BYTES, and the spool is uploaded
+# every WIREARCHIVE_UPLOAD_INTERVAL seconds (and at each rotation and the end of a run) by
+# WIREARCHIVE_UPLOAD_WORKERS threads.
+WIREARCHIVE_SPOOL = os.environ.get("WIREARCHIVE_SPOOL", "")
+WIREARCHIVE_WARC_BYTES = int(os.environ.get("WIREARCHIVE_WARC_BYTES", "100000000"))
+WIREARCHIVE_UPLOAD_INTERVAL = float(os.environ.get("WIREARCHIVE_UPLOAD_INTERVAL", "10"))
+WIREARCHIVE_UPLOAD_WORKERS = int(os.environ.get("WIREARCHIVE_UPLOAD_WORKERS", "4"))
 # Loopback, private, link-local and reserved addresses are refused unless allowed here:
 # "1" allows all of them, "127.0.0.0/8,10.0.0.0/8" only those networks.
 WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "")
@@ -59,6 +67,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.retryafter.RetryAfterMiddleware": 550,
 }
 EXTENSIONS = {"crawlers.runstats.CrawlRecorder": 500}
+# Scrapy 2.19's remote control runs Python sent to a loopback HTTP port (token in a file in the
+# user's profile): an archive that fetches hostile pages wants no such door, nor its startup cost.
+REMOTE_CONTROL_ENABLED = False
 
 # Near-duplicate clustering: estimated Jaccard similarity of word shingles at or above the
 # threshold puts two articles in one story; unset, pipelines/neardup.py's measured defaults.

@@ -1,19 +1,26 @@
-"""Pipeline stage 3: store the raw capture (WARC) and the article (JSON), then index them.
+"""Pipeline stage 3: keep the raw capture (WARC records) and the article (JSON), then index.
 
-Objects first, catalog row last: a row never points at an object that is not stored, and a
-failure in between leaves only objects that a rerun writes again under the same keys. Every
-outcome, archived or not, also updates the URL ledger that incremental crawls read.
+Every capture is appended to this process's open WARC file in the spool and its catalog rows
+are written right after, with no await in between: a killed run leaves at most records of
+captures the catalog never got, at the end of the file, which recovery cuts off. The article
+JSON goes to the spool after its row (a row has all it needs to write it again). Rows stay
+pending until the uploader has put their objects in the store, so a row shown as archived
+never points at an object the store does not have. Every outcome also updates the URL ledger
+that incremental crawls read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 from archive.catalog import Catalog
+from archive.documents import article_document, article_key
+from archive.spool import Spool
 from archive.store import open_store
-from archive.warc import capture_key, capture_warc, payload_sha256
+from archive.uploader import Uploader, spool_dir
+from archive.warc import CaptureRecords, Earlier, capture_records, payload_sha256
+from archive.warcfile import DEFAULT_WARC_BYTES, WarcLocation
 from crawlers.capture import now_iso
 from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
 from pipelines.neardup import (
@@ -27,16 +34,9 @@ from pipelines.runstate import run_state
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from archive.store import ObjectStore
-
-
-def article_key(article_id: str, content_sha256: str) -> str:
-    """The object key of one text version of one article."""
-    return f"articles/{article_id[:2]}/{article_id}/{content_sha256[:16]}.json"
-
 
 class ArchivePipeline:
-    """Write objects to the store (in threads), then the catalog rows (one transaction)."""
+    """Append captures to the WARC file and index them; the uploader stores the objects."""
 
     def __init__(
         self,
@@ -44,14 +44,21 @@ class ArchivePipeline:
         store_uri: str,
         threshold: float = DEFAULT_THRESHOLD,
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
+        spool: str | None = None,
+        warc_bytes: int = DEFAULT_WARC_BYTES,
+        upload_interval: float = 10.0,
+        upload_workers: int = 4,
     ) -> None:
         self.db_path = db_path
         self.store_uri = store_uri
         self.near = (threshold, shingle_size)
+        self.spool_dir = spool_dir(db_path, spool)
+        self.upload = (warc_bytes, upload_interval, upload_workers)
         self.neardup: NearDuplicateIndex | None = None
         self.catalog: Catalog | None = None
-        self.store: ObjectStore | None = None
-        self._in_flight = run_state(db_path).in_flight
+        self.uploader: Uploader | None = None
+        self.state = run_state(db_path)
+        self._in_flight = self.state.in_flight
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -60,14 +67,37 @@ class ArchivePipeline:
             settings.get("WIREARCHIVE_DB"),
             settings.get("WIREARCHIVE_STORE"),
             *near_settings(settings),
+            spool=settings.get("WIREARCHIVE_SPOOL") or None,
+            warc_bytes=settings.getint("WIREARCHIVE_WARC_BYTES", DEFAULT_WARC_BYTES),
+            upload_interval=settings.getfloat("WIREARCHIVE_UPLOAD_INTERVAL", 10.0),
+            upload_workers=settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4),
         )
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         self.catalog = Catalog(self.db_path)
-        self.store = open_store(self.store_uri)
         self.neardup = NearDuplicateIndex(self.catalog.db, *self.near)
+        if self.state.uploader is None:
+            store = open_store(self.store_uri)
+            warc_bytes, interval, workers = self.upload
+            uploader = Uploader(
+                Catalog(self.db_path),
+                store,
+                Spool(self.spool_dir, store.uri),
+                warc_bytes,
+                interval,
+                workers,
+            )
+            uploader.start()
+            self.state.uploader = uploader
+        self.state.uploader_users += 1
+        self.uploader = self.state.uploader
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
+        self.state.uploader_users -= 1
+        if self.state.uploader_users == 0 and self.uploader is not None:
+            self.state.uploader = None
+            await self.uploader.stop()
+            self.uploader.catalog.close()
         if self.catalog is not None:
             self.catalog.close()
 
@@ -75,6 +105,8 @@ class ArchivePipeline:
         if item.status is None and item.article is not None:
             await self._archive_once(item)
             item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
+        elif item.status == UNCHANGED and item.article_id and item.status_code:
+            await self._recapture(item)
         self._remember(item)
         return item
 
@@ -117,23 +149,74 @@ class ArchivePipeline:
         )
 
     async def _archive(self, item: Capture) -> None:
-        assert self.catalog is not None and item.article_id and item.content_sha256
+        assert self.catalog is not None and self.neardup is not None and self.uploader
+        assert item.article_id and item.content_sha256 and item.article
         if item.duplicate_of:
             await self._confirm_original(item)
-        raw_key = capture_key(item)
-        json_key = article_key(item.article_id, item.content_sha256)
-        existing = self.catalog.article(item.article_id)
-        row = article_row(item, raw_key, json_key, existing)
-        document = article_document(row)
-        await asyncio.to_thread(self._put_objects, item, raw_key, json_key, document)
-        # The near-duplicate stage runs here, with no await before the row is written, so a
-        # cluster only ever names archived articles (see pipelines/dedup.py).
-        assert self.neardup is not None
-        near = self.neardup.assign(item.article_id, item.article["text"], row["first_seen"])
-        row |= {"cluster_id": near.cluster_id, "similarity": near.similarity}
-        self.catalog.record(
-            row, capture_row(item, raw_key), previous=existing, merged_clusters=near.merged
+        payload = payload_sha256(item.body)
+        earlier = self.catalog.earlier_capture(item.url, payload)
+        records = await self._records(item, payload, earlier)
+        # From here to the commit, no await: see the module docstring.
+        location = self.uploader.warc.append(records)
+        raw = (
+            WarcLocation(earlier["warc_key"], earlier["warc_offset"], earlier["warc_length"])
+            if earlier
+            else location
         )
+        existing = self.catalog.article(item.article_id)
+        row = article_row(item, raw, earlier["id"] if earlier else records.capture_id, existing)
+        try:
+            with self.catalog.db.atomic():
+                text = item.article["text"]
+                near = self.neardup.assign(item.article_id, text, row["first_seen"])
+                row |= {"cluster_id": near.cluster_id, "similarity": near.similarity}
+                self.catalog.record(
+                    row,
+                    capture_row(item, records, location, payload, earlier),
+                    previous=existing,
+                    merged_clusters=near.merged,
+                    waiting=(location.key, row["json_key"]),
+                )
+        except BaseException:
+            self.uploader.warc.undo(location)
+            raise
+        await asyncio.to_thread(self.uploader.spool.put, row["json_key"], article_document(row))
+        self.uploader.written()
+
+    async def _recapture(self, item: Capture) -> None:
+        """An unchanged page fetched again: a revisit record (a 304, or the same bytes as an
+        archived response), else a full response record; no new article version."""
+        assert self.catalog is not None and self.uploader is not None
+        not_modified = item.status_code == 304
+        payload = None if not_modified else payload_sha256(item.body)
+        earlier = self.catalog.earlier_capture(item.url, payload)
+        if not_modified:
+            if earlier is None:
+                return  # nothing archived to refer to (an archive from before revisits)
+            payload = earlier["payload_sha256"]
+        assert payload is not None
+        records = await self._records(item, payload, earlier)
+        location = self.uploader.warc.append(records)
+        try:
+            self.catalog.record_capture(
+                capture_row(item, records, location, payload, earlier), waiting=(location.key,)
+            )
+        except BaseException:
+            self.uploader.warc.undo(location)
+            raise
+        self.uploader.written()
+
+    async def _records(
+        self, item: Capture, payload: str, earlier: dict[str, Any] | None
+    ) -> CaptureRecords:
+        metadata = {
+            "article-id": item.article_id or "",
+            "source": item.source,
+            "input-url": item.input_url,
+            "payload-sha256": payload,
+        }
+        refers = Earlier(earlier["id"], earlier["url"], earlier["fetched_at"]) if earlier else None
+        return await asyncio.to_thread(capture_records, item, metadata, refers)
 
     async def _confirm_original(self, item: Capture) -> None:
         """Point `duplicate_of` only at an archived article: if the original of this run failed
@@ -147,24 +230,14 @@ class ArchivePipeline:
         other = self.catalog.original_with_hash(item.content_sha256)
         item.duplicate_of = other["id"] if other and other["id"] != item.article_id else None
 
-    def _put_objects(self, item: Capture, raw_key: str, json_key: str, document: bytes) -> None:
-        assert self.store is not None
-        self.store.put_if_absent(raw_key, capture_warc(item), "application/warc")
-        self.store.put_if_absent(json_key, document, "application/json")
-
-
-def article_document(row: dict[str, Any]) -> bytes:
-    """The stored JSON of one article version: its row without the index-only fields."""
-    record = {k: v for k, v in row.items() if k not in ("cluster_id", "similarity")}
-    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
 
 def article_row(
-    item: Capture, raw_key: str, json_key: str, existing: dict[str, Any] | None
+    item: Capture, raw: WarcLocation, capture_id: str, existing: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The `articles` row (and the stored JSON document) for an extracted capture."""
     article = item.article or {}
     listing = item.entry or {}
+    assert item.article_id and item.content_sha256
     return {
         "id": item.article_id,
         "url": item.url,
@@ -188,27 +261,40 @@ def article_row(
         "source": item.source,
         "first_seen": existing["first_seen"] if existing else item.fetched_at,
         "fetched_at": item.fetched_at,
-        "raw_key": raw_key,
-        "json_key": json_key,
+        "capture_id": capture_id,
+        "raw_key": raw.key,
+        "raw_offset": raw.offset,
+        "raw_length": raw.length,
+        "json_key": article_key(item.article_id, item.content_sha256),
         "extractor": article.get("extractor"),
         "guid": listing.get("guid"),
         "listing": listing or None,
     }
 
 
-def capture_row(item: Capture, raw_key: str) -> dict[str, Any]:
-    """The `captures` row for one fetch."""
+def capture_row(
+    item: Capture,
+    records: CaptureRecords,
+    location: WarcLocation,
+    payload: str,
+    earlier: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The `captures` row for one fetch: where its record is, and what it refers to."""
     content_type = next((v for k, v in item.headers if k.lower() == "content-type"), None)
     return {
-        "id": raw_key.rsplit("/", 1)[-1].removesuffix(".warc.gz"),
+        "id": records.capture_id,
         "url": item.url,
         "input_url": item.input_url,
         "status_code": item.status_code,
         "content_type": content_type,
         "fetched_at": item.fetched_at,
-        "payload_sha256": payload_sha256(item),
-        "length": len(item.body),
-        "warc_key": raw_key,
+        "payload_sha256": payload,
+        "length": earlier["length"] if item.status_code == 304 and earlier else len(item.body),
+        "record_type": records.record_type,
+        "warc_key": location.key,
+        "warc_offset": location.offset,
+        "warc_length": location.length,
+        "refers_to": earlier["id"] if earlier else None,
         "article_id": item.article_id,
         "source": item.source,
     }

@@ -102,7 +102,7 @@ class NearDuplicateIndex:
             return Assignment(known, self._similarity_to(article_id, known))
         signature = text if isinstance(text, np.ndarray) else self.signature(text)
         matches = self._similar_clusters(signature)
-        with self.db.conn:
+        with self.db.atomic():
             if not matches:
                 cluster_id, merged = article_id, ()
             else:

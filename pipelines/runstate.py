@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -15,6 +16,9 @@ class RunState:
     id_of_hash: dict[str, str] = field(default_factory=dict)
     # Articles being archived now: a duplicate waits for its original's outcome.
     in_flight: dict[str, asyncio.Future[bool]] = field(default_factory=dict)
+    # The process's WARC file and spool upload (archive.uploader.Uploader), and its users.
+    uploader: Any = None
+    uploader_users: int = 0
 
 
 _STATES: dict[str, RunState] = {}

@@ -34,17 +34,19 @@ def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
     assert article["wire_source"] == "Sputnik"
     assert "Russia is not prepared to discuss" in article["text"]
     assert "No comments" not in article["text"]
-    # The raw response is kept as a WARC record that holds exactly the served bytes.
+    # The raw response is a WARC record, at the offset the catalog gives, holding exactly the
+    # served bytes; its WARC file also holds the request and the capture's metadata.
     warc = (archive.objects / article["raw_key"]).read_bytes()
-    records = {
-        r.rec_type: (r.rec_headers, r.content_stream().read())
-        for r in ArchiveIterator(io.BytesIO(warc))
-    }
-    assert set(records) == {"response", "request"}
-    headers, payload = records["response"]
-    assert headers.get_header("WARC-Target-URI") == url
-    assert headers.get_header("WARC-Payload-Digest").startswith("sha1:")
-    assert payload == SEED.read_bytes()
+    assert {r.rec_type for r in ArchiveIterator(io.BytesIO(warc))} == {
+        "warcinfo", "response", "request", "metadata"
+    }  # fmt: skip
+    span = warc[article["raw_offset"] : article["raw_offset"] + article["raw_length"]]
+    record = next(iter(ArchiveIterator(io.BytesIO(span))))
+    assert record.rec_type == "response"
+    assert record.rec_headers.get_header("WARC-Target-URI") == url
+    assert record.rec_headers.get_header("WARC-Payload-Digest").startswith("sha1:")
+    assert record.content_stream().read() == SEED.read_bytes()
+    assert article["pending"] == 0 and not list((archive.root / "spool" / "objects").rglob("*.*"))
     assert (archive.objects / article["json_key"]).is_file()
     # `show --raw` prints the stored response as it was served.
     shown = archive.run("show", "--raw", results[url]["id"])
@@ -61,17 +63,23 @@ def test_adding_again_archives_nothing_new(archive, test_site):
     urls = [f"{origin}/seed-repost.html", f"{origin}/pages/nature.com.telescope.html"]
     code, first = archive.add(*urls)
     assert code == 0 and {r["status"] for r in first.values()} == {"archived"}
-    keys, articles, captures = (
-        archive.stored_keys(),
-        _count(archive, "articles"),
-        _count(archive, "captures"),
-    )
+    keys, articles = archive.stored_keys(), _count(archive, "articles")
     code, again = archive.add(*urls)
     assert code == 0
     assert {r["status"] for r in again.values()} == {"unchanged"}
     assert {u: r["id"] for u, r in again.items()} == {u: r["id"] for u, r in first.items()}
-    assert archive.stored_keys() == keys
-    assert (_count(archive, "articles"), _count(archive, "captures")) == (articles, captures)
+    # No new article version; the refetch is kept as revisit records (no payload) that
+    # refer to the first captures.
+    new_keys = archive.stored_keys() - keys
+    assert keys <= archive.stored_keys() and all(k.startswith("raw/") for k in new_keys)
+    assert _count(archive, "articles") == articles
+    with sqlite3.connect(archive.db) as conn:
+        rows = conn.execute(
+            "select c.record_type, c.refers_to, o.id, c.payload_sha256 = o.payload_sha256 "
+            "from captures c left join captures o on o.id = c.refers_to order by c.fetched_at"
+        ).fetchall()
+    assert sorted(r[0] for r in rows) == ["response", "response", "revisit", "revisit"]
+    assert all(r[1] == r[2] and r[3] for r in rows if r[0] == "revisit")
 
 
 def test_url_variants_share_one_identity(archive, test_site):
@@ -276,12 +284,14 @@ def test_reindex_rebuilds_the_catalog_from_the_store_alone(archive, test_site):
             return {
                 "articles": conn.execute(
                     "select id, url, canonical_url, title, author, published, text, wire_source,"
-                    " content_sha256, duplicate_of, cluster_id, similarity, raw_key, json_key,"
-                    " first_seen, fetched_at from articles order by id"
+                    " content_sha256, duplicate_of, cluster_id, similarity, raw_key, raw_offset,"
+                    " raw_length, capture_id, json_key, first_seen, fetched_at, pending"
+                    " from articles order by id"
                 ).fetchall(),
                 "captures": conn.execute(
-                    "select id, url, status_code, content_type, payload_sha256, length, warc_key,"
-                    " article_id from captures order by id"
+                    "select id, url, input_url, status_code, content_type, payload_sha256, length,"
+                    " record_type, warc_key, warc_offset, warc_length, refers_to, article_id,"
+                    " source from captures order by id"
                 ).fetchall(),
                 "clusters": conn.execute(
                     "select id, size, origin_id, wire_source, first_published from clusters"

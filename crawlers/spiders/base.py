@@ -12,7 +12,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archive.catalog import Catalog
-from crawlers.capture import capture_failure, capture_response, classify_failure, now_iso
+from crawlers.capture import (
+    capture_failure,
+    capture_response,
+    classify_failure,
+    header_pairs,
+    now_iso,
+)
 from crawlers.entries import Entry
 from crawlers.items import UNCHANGED, Capture
 from crawlers.sources import Source
@@ -99,6 +105,8 @@ class SourceSpider(scrapy.Spider):
                 url=response.url,
                 source=self.source.name,
                 status_code=304,
+                headers=header_pairs(response.headers),
+                request_headers=header_pairs(response.request.headers),
                 fetched_at=now_iso(),
             ).settle(UNCHANGED, "not modified (HTTP 304)")
             capture.article_id = response.meta.get("wa_known_article")

@@ -1,0 +1,28 @@
+"""The stored article documents: one JSON object per text version, under a stable key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# The fields of a stored article document, in the `articles` row too; the row's other fields
+# (cluster, similarity, pending) belong to the index and are rebuilt by `wirearchive reindex`.
+DOCUMENT_FIELDS = (
+    "id", "url", "canonical_url", "title", "author", "published", "modified", "sitename",
+    "hostname", "language", "description", "categories", "tags", "image", "text",
+    "wire_source", "content_sha256", "duplicate_of", "source", "first_seen", "fetched_at",
+    "capture_id", "raw_key", "raw_offset", "raw_length", "json_key", "extractor", "guid",
+    "listing",
+)  # fmt: skip
+
+
+def article_key(article_id: str, content_sha256: str) -> str:
+    """The object key of one text version of one article."""
+    return f"articles/{article_id[:2]}/{article_id}/{content_sha256[:16]}.json"
+
+
+def article_document(row: dict[str, Any]) -> bytes:
+    """The stored JSON of one article version, from its row (the same bytes from the row the
+    pipeline built and from the catalog's copy of it)."""
+    record = {name: row.get(name) for name in DOCUMENT_FIELDS}
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")

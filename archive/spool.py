@@ -1,0 +1,173 @@
+"""The spool: a durable local folder where objects wait until the store has them.
+
+Every object goes through it: WARC files while they are written and until uploaded, article
+JSON until uploaded. An outage of the store therefore stops nothing and loses nothing: the
+objects stay here, their catalog rows stay pending, and `wirearchive flush` (or the next run)
+uploads them. Keys mirror the store's keys under `objects/`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archive.store import ObjectStore, StoreError, check_key
+
+OPEN_SUFFIX = ".open"
+_TMP_PREFIX = ".tmp-"
+_STORE_FILE = "STORE"
+
+
+class SpoolError(Exception):
+    """The spool cannot be used as asked."""
+
+
+class Spool:
+    """Objects waiting for the store, as files under `root/objects/KEY`."""
+
+    def __init__(self, root: str | Path, store_uri: str) -> None:
+        self.root = Path(root).resolve()
+        self.objects = self.root / "objects"
+        self.objects.mkdir(parents=True, exist_ok=True)
+        marker = self.root / _STORE_FILE
+        if not marker.exists():
+            marker.write_text(store_uri + "\n")
+        elif (owner := marker.read_text().strip()) != store_uri and any(self.ready()):
+            raise SpoolError(
+                f"the spool {self.root} holds objects for the store {owner}, not {store_uri}: "
+                f"run `wirearchive --store {owner} flush` first"
+            )
+        else:
+            marker.write_text(store_uri + "\n")
+
+    def path(self, key: str) -> Path:
+        """Where the object `key` waits."""
+        return self.objects / check_key(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        """Keep `data` under `key`, atomically and durably (fsync before rename)."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def has(self, key: str) -> bool:
+        """Whether `key` waits here, complete or still being written."""
+        path = self.path(key)
+        return path.exists() or path.with_name(path.name + OPEN_SUFFIX).exists()
+
+    def ready(self) -> Iterator[str]:
+        """Keys of complete objects waiting for upload."""
+        for path in self.objects.rglob("*"):
+            name = path.name
+            if (
+                path.is_file()
+                and not name.startswith(_TMP_PREFIX)
+                and not name.endswith(OPEN_SUFFIX)
+            ):
+                yield path.relative_to(self.objects).as_posix()
+
+    def abandoned(self) -> Iterator[tuple[str, Path]]:
+        """(key, path) of open WARC files no live process holds: left by a killed run."""
+        for path in self.objects.rglob(f"*{OPEN_SUFFIX}"):
+            try:
+                with open(path, "rb") as file:
+                    fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer holds it
+            except FileNotFoundError:
+                continue  # closed meanwhile
+            key = path.relative_to(self.objects).as_posix().removesuffix(OPEN_SUFFIX)
+            yield key, path
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes | None:
+        """Bytes of a waiting object (closed or open), or None when it is not here."""
+        path = self.path(key)
+        for candidate in (path, path.with_name(path.name + OPEN_SUFFIX)):
+            try:
+                with open(candidate, "rb") as file:
+                    file.seek(offset)
+                    return file.read(length)
+            except FileNotFoundError:
+                continue
+        return None
+
+    def discard(self, keys: Iterable[str]) -> None:
+        """Forget objects the store now has."""
+        for key in keys:
+            self.path(key).unlink(missing_ok=True)
+
+    def size(self) -> int:
+        """Bytes waiting."""
+        return sum(p.stat().st_size for p in self.objects.rglob("*") if p.is_file())
+
+
+@dataclass
+class Upload:
+    """What one upload round did."""
+
+    stored: list[str] = field(default_factory=list)  # keys the store has now
+    written: int = 0  # objects this round wrote (the rest were there already)
+    bytes: int = 0
+    error: str | None = None  # why the round stopped early (store unreachable)
+
+
+def upload(spool: Spool, store: ObjectStore, keys: list[str], workers: int = 4) -> Upload:
+    """Put each waiting object into the store, at most `workers` at a time; at the first
+    store failure start no more (the rest waits for the next round). Safe from a thread."""
+    result = Upload()
+    queue = iter(keys)
+
+    def one(key: str) -> tuple[str, bool, int]:
+        path = spool.path(key)
+        size = path.stat().st_size
+        content_type = "application/warc" if key.endswith(".warc.gz") else "application/json"
+        return key, store.put_file_if_absent(key, path, content_type), size
+
+    running: set[Future[tuple[str, bool, int]]] = set()
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while True:
+            while len(running) < max(1, workers) and result.error is None:
+                key = next(queue, None)
+                if key is None:
+                    break
+                running.add(pool.submit(one, key))
+            if not running:
+                return result
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    key, wrote, size = future.result()
+                except StoreError as exc:
+                    result.error = result.error or str(exc)
+                    continue
+                except FileNotFoundError:
+                    continue  # another flush stored it and took it out of the spool
+                result.stored.append(key)
+                if wrote:
+                    result.written += 1
+                    result.bytes += size
+
+
+def read_span(store: ObjectStore, spool: Spool | None, key: str, offset: int, length: int) -> bytes:
+    """Bytes of a stored object, or of one still waiting in the spool."""
+    try:
+        return store.get_range(key, offset, length)
+    except KeyError:
+        data = spool.read_range(key, offset, length) if spool is not None else None
+        if data is None:
+            raise
+        return data
