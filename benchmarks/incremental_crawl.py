@@ -6,7 +6,7 @@ archive pages only, where reruns rely on conditional GETs), runs `wirearchive cr
 end twice on each into a fresh archive, and prints wall time, requests served and article
 pages fetched with 200 for both runs, and their ratios.
 
-    python benchmarks/incremental.py [--posts 500] [--kinds blogger,site] [--corpus DIR]
+    python benchmarks/incremental_crawl.py [--posts 500] [--kinds blogger,site] [--corpus DIR]
 """
 
 from __future__ import annotations
