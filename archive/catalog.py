@@ -32,19 +32,37 @@ class Catalog:
         """Close the connection."""
         self.db.close()
 
+    def _rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts, straight from the connection: the pipelines' hot path, without
+        sqlite-utils' savepoint around every read."""
+        cursor = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def _upsert(self, table: str, row: dict[str, Any], pk: str) -> None:
+        """Insert or update one row by its primary key; lists and dicts stored as JSON."""
+        names = list(row)
+        values = [json.dumps(v) if isinstance(v, list | dict) else v for v in row.values()]
+        updates = ", ".join(f"[{n}] = excluded.[{n}]" for n in names if n != pk)
+        self.db.conn.execute(
+            f"insert into [{table}] ({', '.join(f'[{n}]' for n in names)}) "
+            f"values ({', '.join('?' for _ in names)}) on conflict([{pk}]) do update set {updates}",
+            values,
+        )
+
     def article(self, article_id: str) -> dict[str, Any] | None:
         """The article row with this id, or None."""
-        rows = self.db.query("select * from articles where id = ?", [article_id])
-        return _decoded(next(iter(rows), None))
+        rows = self._rows("select * from articles where id = ?", [article_id])
+        return _decoded(rows[0] if rows else None)
 
     def original_with_hash(self, content_sha256: str) -> dict[str, Any] | None:
         """The first-seen article that is not itself a duplicate, with this content hash."""
-        rows = self.db.query(
+        rows = self._rows(
             "select * from articles where content_sha256 = ? and duplicate_of is null "
             "order by first_seen, id limit 1",
             [content_sha256],
         )
-        return _decoded(next(iter(rows), None))
+        return _decoded(rows[0] if rows else None)
 
     def resolve(self, id_or_url: str) -> dict[str, Any] | None:
         """The article named by its id, its URL, or its canonical URL."""
@@ -105,8 +123,8 @@ class Catalog:
                     pk="id",
                     ignore=True,
                 )
-            self.db["articles"].upsert(article, pk="id")
-            self.db["captures"].upsert(capture, pk="id")
+            self._upsert("articles", article, "id")
+            self._upsert("captures", capture, "id")
             if article.get("cluster_id"):
                 self._refresh_cluster(article["cluster_id"], article["fetched_at"])
 
@@ -115,12 +133,13 @@ class Catalog:
         did not change)."""
         with self.db.atomic():
             self._wait_for(waiting)
-            self.db["captures"].upsert(capture, pk="id")
+            self._upsert("captures", capture, "id")
 
     def _wait_for(self, keys: tuple[str, ...]) -> None:
         if keys:
-            self.db["pending_objects"].insert_all(
-                [{"key": key, "created_at": _now()} for key in keys], pk="key", ignore=True
+            self.db.conn.executemany(
+                "insert or ignore into pending_objects (key, created_at) values (?, ?)",
+                [(key, _now()) for key in keys],
             )
 
     def _waiting(self, *keys: str) -> int:
@@ -153,6 +172,14 @@ class Catalog:
         rows = self.db.query("select * from articles where pending = 1 order by first_seen")
         return [row for row in map(_decoded, rows) if row is not None]
 
+    def references(self, json_key: str) -> bool:
+        """Whether an article or a revision names this document."""
+        query = (
+            "select exists(select 1 from articles where json_key = ?) "
+            "or exists(select 1 from revisions where json_key = ?)"
+        )
+        return bool(self.db.conn.execute(query, [json_key, json_key]).fetchone()[0])
+
     def capture_ids_in(self, warc_key: str) -> set[str]:
         """Ids of the captures the catalog has in one WARC file."""
         rows = self.db.execute("select id from captures where warc_key = ?", [warc_key])
@@ -167,32 +194,30 @@ class Catalog:
             else [("url = ?", [url])]
         )
         for where, params in choices:
-            rows = self.db.query(
+            rows = self._rows(
                 f"select * from captures where {where} and warc_offset is not null "
                 "and coalesce(record_type, 'response') = 'response' "
                 "order by fetched_at desc limit 1",
                 params,
             )
-            row = next(iter(rows), None)
-            if row is not None:
-                return row
+            if rows:
+                return rows[0]
         return None
 
     def _refresh_cluster(self, cluster_id: str, now: str) -> None:
         """The cluster's size, origin (the copy on a wire service's own site, else the
         earliest published) and wire attribution (what most attributed members agree on)."""
-        members = list(
-            self.db.query(
-                "select id, hostname, published, first_seen, wire_source from articles "
-                "where cluster_id = ? order by coalesce(published, '9999'), first_seen, id",
-                [cluster_id],
-            )
+        members = self._rows(
+            "select id, hostname, published, first_seen, wire_source from articles "
+            "where cluster_id = ? order by coalesce(published, '9999'), first_seen, id",
+            [cluster_id],
         )
         on_wire = [m for m in members if agency_of_host(m["hostname"])]
         origin = (on_wire or members)[0]
         votes = Counter(m["wire_source"] for m in members if m["wire_source"])
         wire = agency_of_host(origin["hostname"]) or (votes.most_common(1)[0][0] if votes else None)
-        self.db["clusters"].upsert(
+        self._upsert(
+            "clusters",
             {
                 "id": cluster_id,
                 "size": len(members),
@@ -203,7 +228,7 @@ class Catalog:
                 ),
                 "updated_at": now,
             },
-            pk="id",
+            "id",
         )
 
     def cluster(self, cluster_id: str) -> dict[str, Any] | None:
@@ -243,7 +268,8 @@ class Catalog:
 
     def ledger_entry(self, url: str) -> dict[str, Any] | None:
         """What the last crawl learnt about `url` (validators, lastmod, outcome)."""
-        return next(iter(self.db.query("select * from ledger where url = ?", [url])), None)
+        rows = self._rows("select * from ledger where url = ?", [url])
+        return rows[0] if rows else None
 
     def record_ledger(self, row: dict[str, Any]) -> None:
         """Upsert a ledger row; fields left out or None keep their stored values, and the
@@ -253,7 +279,7 @@ class Catalog:
             merged = existing | {k: v for k, v in row.items() if v is not None}
             if existing.get("lastmod") and row.get("lastmod"):
                 merged["lastmod"] = max(existing["lastmod"], row["lastmod"])
-            self.db["ledger"].upsert(merged, pk="url")
+            self._upsert("ledger", merged, "url")
 
     def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:
         """A new `crawls` row, status running; its id."""
@@ -314,16 +340,19 @@ class Catalog:
         limit: int = 20,
         source: str | None = None,
         wire_source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        cluster_id: str | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Full-text search over title and text, best match first, with a snippet."""
-        where = ["articles_fts match :q", "articles.pending = 0"]
-        params: dict[str, Any] = {"q": self.db.quote_fts(query), "limit": limit}
-        if source:
-            where.append("articles.source = :source")
-            params["source"] = source
-        if wire_source:
-            where.append("articles.wire_source = :wire")
-            params["wire"] = wire_source
+        """Full-text search over title and text, best match first, with a snippet;
+        `since`/`until` (YYYY-MM-DD) bound `published`, inclusive."""
+        quoted = self.db.quote_fts(query.replace("\x00", " "))
+        if not quoted:  # nothing to match: no words, or only quotes
+            return []
+        where, params = _filters(source, wire_source, since, until, cluster_id)
+        where.append("articles_fts match :q")
+        params |= {"q": quoted, "limit": limit, "offset": offset}
         sql = f"""
             select articles.id, articles.url, articles.title, articles.published,
                    articles.sitename, articles.wire_source, articles.duplicate_of,
@@ -332,7 +361,28 @@ class Catalog:
                    articles_fts.rank as rank
             from articles_fts join articles on articles.rowid = articles_fts.rowid
             where {" and ".join(where)}
-            order by articles_fts.rank limit :limit
+            order by articles_fts.rank limit :limit offset :offset
+        """
+        return list(self.db.query(sql, params))
+
+    def latest(
+        self,
+        limit: int = 20,
+        offset: int = 0,
+        source: str | None = None,
+        wire_source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        cluster_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Articles in the store, most recently first seen first; filters as in search."""
+        where, params = _filters(source, wire_source, since, until, cluster_id)
+        params |= {"limit": limit, "offset": offset}
+        sql = f"""
+            select id, url, title, published, sitename, wire_source, duplicate_of,
+                   cluster_id, first_seen
+            from articles where {" and ".join(where)}
+            order by first_seen desc, id limit :limit offset :offset
         """
         return list(self.db.query(sql, params))
 
@@ -356,6 +406,34 @@ class Catalog:
             "latest_fetch": one("select max(fetched_at) from captures").fetchone()[0],
             "schema_version": self.schema_version,
         }
+
+
+def _filters(
+    source: str | None,
+    wire_source: str | None,
+    since: str | None,
+    until: str | None,
+    cluster_id: str | None,
+) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions on `articles` (never pending rows) and their parameters."""
+    where = ["articles.pending = 0"]
+    params: dict[str, Any] = {}
+    if source:
+        where.append("articles.source = :source")
+        params["source"] = source
+    if wire_source:
+        where.append("articles.wire_source = :wire")
+        params["wire"] = wire_source
+    if since:
+        where.append("articles.published >= :since")
+        params["since"] = since
+    if until:  # a published value with a time of day still counts for its day
+        where.append("articles.published < date(:until, '+1 day')")
+        params["until"] = until
+    if cluster_id:
+        where.append("articles.cluster_id = :cluster")
+        params["cluster"] = cluster_id
+    return where, params
 
 
 def _now() -> str:

@@ -67,6 +67,9 @@ def archive_urls(
     extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
+    from pipelines.extract import start_workers_early
+
+    start_workers_early()
     from archive.catalog import Catalog
     from archive.runner import run_spider
     from crawlers.items import ARCHIVED, DUPLICATE, FAILED, Capture
@@ -183,11 +186,25 @@ def crawl(
         sys.exit(1)
 
 
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --since/--until value, checked as a date and given back as YYYY-MM-DD."""
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
 @cli.command()
 @click.argument("query")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--source", help="Only articles from this source.")
 @click.option("--wire", "wire_source", help="Only articles attributed to this wire service.")
+@click.option("--since", callback=_day, help="Only articles published on or after DATE.")
+@click.option("--until", callback=_day, help="Only articles published on or before DATE.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
 @click.pass_obj
 def search(
@@ -196,11 +213,15 @@ def search(
     limit: int,
     source: str | None,
     wire_source: str | None,
+    since: str | None,
+    until: str | None,
     as_json: bool,
 ) -> None:
     """Full-text search over titles and texts."""
     catalog = _catalog(obj)
-    hits = catalog.search(query, limit=limit, source=source, wire_source=wire_source)
+    hits = catalog.search(
+        query, limit=limit, source=source, wire_source=wire_source, since=since, until=until
+    )
     for hit in hits:
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False))
@@ -393,6 +414,67 @@ def reextract(obj: dict[str, str], since: str | None, source: str | None) -> Non
 
 
 @cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True)
+@click.option("--since", callback=_day, help="Only articles published on or after DATE.")
+@click.option("--until", callback=_day, help="Only articles published on or before DATE.")
+@click.option("--source", help="Only articles from this source.")
+@click.option("--cluster", "cluster_id", help="Only the articles of this story (cluster id).")
+@click.option("--include-duplicates", is_flag=True, help="Also exact duplicates of others.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Write to FILE ('-': stdout).",
+)
+@click.pass_obj
+def export(
+    obj: dict[str, str],
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    cluster_id: str | None,
+    include_duplicates: bool,
+    output: str,
+) -> None:
+    """Export articles as JSON lines, CSV or Parquet, oldest first, streamed.
+
+    The fields are the same in every format (README: Analysis). Articles still pending are
+    left out; so are exact duplicates unless --include-duplicates. A file is written as
+    FILE.part and renamed when complete.
+    """
+    import os
+    from pathlib import Path
+
+    from archive.export import WRITERS, Selection, select_articles
+
+    if output == "-" and fmt == "parquet" and sys.stdout.isatty():
+        raise click.ClickException("Parquet is binary: give -o FILE or pipe the output")
+    selection = Selection(since, until, source, cluster_id, include_duplicates)
+    batches = select_articles(_catalog(obj).db.conn, selection)
+    if output == "-":
+        try:
+            count = WRITERS[fmt](batches, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the reader stopped early (`| head`): no traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+    else:
+        partial = Path(f"{output}.part")
+        try:
+            with partial.open("wb") as sink:
+                count = WRITERS[fmt](batches, sink)
+            partial.replace(output)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc}") from None
+        finally:  # whatever stopped the export, no half-written file is left
+            partial.unlink(missing_ok=True)
+    click.echo(f"exported {count} articles to {'stdout' if output == '-' else output}", err=True)
+
+
+@cli.command()
 @click.pass_obj
 def flush(obj: dict[str, str]) -> None:
     """Upload what waits in the spool: after a store outage or an interrupted run.
@@ -431,6 +513,29 @@ def demo(obj: dict[str, str]) -> None:
     from archive.demo import run_demo
 
     run_demo(obj)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_obj
+def serve(obj: dict[str, str], host: str, port: int) -> None:
+    """Serve the archive over HTTP: a JSON API (/api, /openapi.json) and web pages.
+
+    Env: WIREARCHIVE_API_TOKEN (when set, submitting URLs needs it), WIREARCHIVE_API_QUEUE
+    (jobs that may wait, 100), WIREARCHIVE_API_RATE (submissions a minute per client, 30).
+    """
+    import uvicorn
+
+    from archive.server import create_app
+    from archive.service import ServiceConfig
+
+    settings = _checked_settings(obj)
+    try:
+        config = ServiceConfig.from_env(obj["db"], obj["store"], settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    uvicorn.run(create_app(config), host=host, port=port)
 
 
 def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = None) -> Any:

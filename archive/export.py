@@ -1,0 +1,173 @@
+"""`wirearchive export`: the catalog's articles as JSON lines, CSV or Parquet, streamed.
+
+Rows are read from one SQL cursor in batches of BATCH_ROWS and written batch by batch, so an
+export of any size runs in constant memory. Every format has the fields of FIELDS, in order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+BATCH_ROWS = 1000
+
+# The export schema: (field, kind). Kinds: "string"; "strings", a list of strings (a JSON
+# array in CSV); "float"; "int". Dates are ISO strings: `published` and `modified` are
+# YYYY-MM-DD, `first_seen` and `fetched_at` ISO 8601 UTC.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("id", "string"),
+    ("url", "string"),
+    ("canonical_url", "string"),
+    ("title", "string"),
+    ("author", "string"),
+    ("published", "string"),
+    ("modified", "string"),
+    ("sitename", "string"),
+    ("hostname", "string"),
+    ("language", "string"),
+    ("description", "string"),
+    ("categories", "strings"),
+    ("tags", "strings"),
+    ("image", "string"),
+    ("text", "string"),
+    ("wire_source", "string"),
+    ("content_sha256", "string"),
+    ("cluster_id", "string"),
+    ("similarity", "float"),
+    ("duplicate_of", "string"),
+    ("source", "string"),
+    ("first_seen", "string"),
+    ("fetched_at", "string"),
+    ("raw_key", "string"),
+    ("raw_offset", "int"),
+    ("raw_length", "int"),
+    ("json_key", "string"),
+    ("extractor", "string"),
+)
+_LISTS = tuple(name for name, kind in FIELDS if kind == "strings")
+
+Record = dict[str, Any]
+Batches = Iterable[list[Record]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which articles to export: `since`/`until` bound `published` (YYYY-MM-DD, inclusive)."""
+
+    since: str | None = None
+    until: str | None = None
+    source: str | None = None
+    cluster: str | None = None
+    include_duplicates: bool = False
+
+
+def select_articles(db: sqlite3.Connection, selection: Selection) -> Iterator[list[Record]]:
+    """The selected articles in batches of export records, oldest first (first_seen, id).
+
+    Rows still pending (their objects wait in the spool, not yet in the store) are never
+    selected; duplicates only with `include_duplicates`.
+    """
+    where = ["pending = 0"]
+    params: dict[str, Any] = {}
+    if selection.since:
+        where.append("published >= :since")
+        params["since"] = selection.since
+    if selection.until:  # a published value with a time of day still counts for its day
+        where.append("published < date(:until, '+1 day')")
+        params["until"] = selection.until
+    if selection.source:
+        where.append("source = :source")
+        params["source"] = selection.source
+    if selection.cluster:
+        where.append("cluster_id = :cluster")
+        params["cluster"] = selection.cluster
+    if not selection.include_duplicates:
+        where.append("duplicate_of is null")
+    columns = ", ".join(name for name, _ in FIELDS)
+    cursor = db.execute(
+        f"select {columns} from articles where {' and '.join(where)} order by first_seen, id",
+        params,
+    )
+    try:
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            yield [_record(row) for row in rows]
+    finally:
+        cursor.close()
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    record = {name: value for (name, _), value in zip(FIELDS, row, strict=True)}
+    for name in _LISTS:
+        if record[name] is not None:
+            record[name] = [str(item) for item in json.loads(record[name])]
+    return record
+
+
+def write_jsonl(batches: Batches, sink: BinaryIO) -> int:
+    """One JSON object per line (UTF-8); the number of records written."""
+    count = 0
+    for batch in batches:
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch)
+        sink.write(lines.encode())
+        count += len(batch)
+    return count
+
+
+def write_csv(batches: Batches, sink: BinaryIO) -> int:
+    """A header row and one row per record (UTF-8); lists as JSON arrays, null as empty."""
+    text = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(name for name, _ in FIELDS)
+    count = 0
+    for batch in batches:
+        writer.writerows(
+            [
+                json.dumps(r[name], ensure_ascii=False)
+                if name in _LISTS and r[name] is not None
+                else r[name]
+                for name, _ in FIELDS
+            ]
+            for r in batch
+        )
+        count += len(batch)
+    text.detach()  # leave `sink` open for the caller
+    return count
+
+
+def parquet_schema() -> Any:
+    """FIELDS as a pyarrow schema."""
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "strings": pa.list_(pa.string()),
+        "float": pa.float64(),
+        "int": pa.int64(),
+    }
+    return pa.schema([(name, types[kind]) for name, kind in FIELDS])
+
+
+def write_parquet(batches: Batches, sink: BinaryIO) -> int:
+    """A Parquet file (zstd), one row group per batch; `sink` need not be seekable."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = parquet_schema()
+    count = 0
+    with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
+
+
+WRITERS: dict[str, Callable[[Batches, BinaryIO], int]] = {
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+    "parquet": write_parquet,
+}

@@ -1,0 +1,126 @@
+"""The HTTP service's work apart from HTTP: its settings, URL submissions, catalog reads."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+from collections.abc import Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+
+from archive.catalog import Catalog
+from archive.jobs import JobQueue
+from archive.ratelimit import RateLimiter
+from crawlers.addressguard import AddressGuardMiddleware, AddressPolicy, AddressRefused, check_url
+
+DEFAULT_QUEUE = 100
+DEFAULT_RATE = 30  # POSTs per minute and client
+DNS_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Where the archive is, and the service's limits (from WIREARCHIVE_API_* variables)."""
+
+    db: str
+    store: str
+    allow_private: str | None = None
+    token: str | None = None
+    queue_size: int = DEFAULT_QUEUE
+    rate: int = DEFAULT_RATE
+    spool: str | None = None
+
+    @classmethod
+    def from_env(
+        cls, db: str, store: str, settings: Any, environ: Mapping[str, str] = os.environ
+    ) -> ServiceConfig:
+        """The config for an archive, with the project's settings and the API variables;
+        ValueError names a bad variable."""
+        return cls(
+            db=db,
+            store=store,
+            allow_private=settings.get("WIREARCHIVE_ALLOW_PRIVATE"),
+            token=environ.get("WIREARCHIVE_API_TOKEN") or None,
+            queue_size=_positive(environ, "WIREARCHIVE_API_QUEUE", DEFAULT_QUEUE),
+            rate=_positive(environ, "WIREARCHIVE_API_RATE", DEFAULT_RATE),
+            spool=settings.get("WIREARCHIVE_SPOOL") or None,
+        )
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a positive whole number, not {value!r}")
+    return int(value)
+
+
+class Service:
+    """The archive behind the HTTP service: the job queue, the address guard, the limits."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.policy = AddressPolicy(config.allow_private)
+        self.guard = AddressGuardMiddleware(self.policy)
+        self.jobs = JobQueue(config.db, config.store, config.queue_size)
+        self.limiter = RateLimiter(config.rate)
+
+    @property
+    def token_required(self) -> bool:
+        """Whether submissions need the API token."""
+        return self.config.token is not None
+
+    def authorized(self, token: str | None) -> bool:
+        """Whether `token` lets its bearer submit URLs."""
+        if self.config.token is None:
+            return True
+        return token is not None and hmac.compare_digest(
+            token.encode("utf-8", "surrogateescape"), self.config.token.encode()
+        )
+
+    def throttle(self, client: str) -> int:
+        """Count a submission by `client`: 0 when allowed, else seconds to wait."""
+        return self.limiter.hit(client)
+
+    async def refusal(self, url: str) -> str | None:
+        """Why the crawl would refuse `url` (the CLI's address guard, with DNS); None if not.
+
+        A host that does not resolve (in time) is let through: the crawl reports it, and
+        checks the address again when it connects and on every redirect."""
+        reason = check_url(url, self.policy)
+        if reason is not None:
+            return reason
+        from scrapy import Request
+
+        try:
+            await asyncio.wait_for(self.guard.process_request(Request(url)), DNS_TIMEOUT_SECONDS)
+        except AddressRefused as exc:
+            return str(exc)
+        except ValueError as exc:
+            return f"invalid URL: {exc}"
+        except TimeoutError:
+            return None
+        return None
+
+    def catalog(self) -> closing[Catalog]:
+        """A catalog connection for the calling thread, closed when the `with` block ends."""
+        return closing(Catalog(self.config.db))
+
+    def raw_response(self, article: dict[str, Any]) -> bytes:
+        """The HTTP response stored for `article`, read from its WARC record.
+
+        Raises KeyError when the record is missing, StoreError/SpoolError when unreadable."""
+        from archive.spool import Spool, read_span
+        from archive.store import open_store
+        from archive.uploader import spool_dir
+        from archive.warc import stored_response
+
+        store = open_store(self.config.store)
+        spool = None
+        if article["pending"]:  # its objects still wait in the spool
+            spool = Spool(spool_dir(self.config.db, self.config.spool), store.uri)
+        key, offset, length = article["raw_key"], article["raw_offset"], article["raw_length"]
+        return stored_response(read_span(store, spool, key, offset, length))

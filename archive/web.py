@@ -1,0 +1,177 @@
+"""The web pages: recent articles, search, article and story views, crawls, and a form to
+archive a URL. Server-side templates (autoescaped), no JavaScript."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from archive.api import (
+    MAX_OFFSET,
+    MAX_QUERY,
+    QUEUE_RETRY_AFTER,
+    ServiceDep,
+    article_record,
+    client_of,
+)
+from archive.apimodels import Crawl, Url
+from archive.crawl import COUNT_COLUMNS
+from archive.jobs import DONE, FAILED, QueueFull
+from archive.service import Service
+
+PAGE = 20
+MAX_FORM_BYTES = 16_384
+_SNIPPET_MATCH = re.compile(r"\[([^\[\]]*)\]")
+_URL = TypeAdapter(Url)
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+
+
+def _marked(snippet: str | None) -> Markup:
+    """A search snippet, escaped, with its [matches] in <mark>."""
+    return Markup(_SNIPPET_MATCH.sub(r"<mark>\1</mark>", str(escape(snippet or ""))))
+
+
+def _is_web_url(value: Any) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+templates.env.filters["marked"] = _marked
+templates.env.tests["web_url"] = _is_web_url
+templates.env.globals["count_columns"] = COUNT_COLUMNS
+
+
+def _page(
+    request: Request, name: str, context: dict[str, Any], status: int = 200, **headers: str
+) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
+
+
+def _not_found(request: Request, what: str) -> HTMLResponse:
+    return _page(request, "error.html", {"title": "Not found", "message": f"No {what}."}, 404)
+
+
+def _home_context(service: Service) -> dict[str, Any]:
+    with service.catalog() as catalog:
+        return {"articles": catalog.latest(limit=PAGE), "stats": catalog.stats()}
+
+
+def _home(
+    request: Request, service: Service, context: dict[str, Any], status: int = 200, **headers: str
+) -> HTMLResponse:
+    base = {"token_required": service.token_required, "error": None, "url": ""}
+    return _page(request, "index.html", base | context, status, **headers)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, service: ServiceDep) -> HTMLResponse:
+    """Recent articles, a search box and the archive form."""
+    return _home(request, service, _home_context(service))
+
+
+@router.post("/archive")
+async def submit(request: Request, service: ServiceDep) -> Response:
+    """The archive form (form-encoded `url`, `token`): 303 to the job's page."""
+    body = await request.body()
+    form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), max_num_fields=10)
+    url = (form.get("url") or [""])[0].strip()
+    status, error, headers = 200, None, {}
+    if wait := service.throttle(client_of(request)):
+        status, error = 429, f"Too many submissions: try again in {wait} s."
+        headers = {"Retry-After": str(wait)}
+    elif not service.authorized((form.get("token") or [None])[0]):
+        status, error = 401, "A valid API token is required."
+    else:
+        try:
+            error = await service.refusal(_URL.validate_python(url))
+        except ValidationError as exc:
+            error = exc.errors()[0]["msg"]
+        if error:
+            status, error = 422, f"Not archived: {error}"
+    if error is None:
+        try:
+            job = service.jobs.submit([url])
+        except QueueFull as exc:
+            status, error = 503, f"The queue is full ({exc}): try again later."
+            headers = {"Retry-After": str(QUEUE_RETRY_AFTER)}
+        else:
+            return RedirectResponse(f"/jobs/{job['id']}", status_code=303)
+    context = await run_in_threadpool(_home_context, service)
+    context |= {"error": error, "url": url}
+    return _home(request, service, context, status, **headers)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str, service: ServiceDep) -> HTMLResponse:
+    """A job's progress (the page refreshes itself until the job ends), then its results."""
+    job = service.jobs.get(job_id)
+    if job is None:
+        return _not_found(request, "such job")
+    finished = job["status"] in (DONE, FAILED)
+    return _page(request, "job.html", {"job": job, "finished": finished})
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    service: ServiceDep,
+    q: Annotated[str, Query(max_length=MAX_QUERY)] = "",
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> HTMLResponse:
+    """Search results with snippets, PAGE at a time."""
+    hits: list[dict[str, Any]] = []
+    if q.strip():
+        with service.catalog() as catalog:
+            hits = catalog.search(q, limit=PAGE + 1, offset=offset)
+    context = {
+        "q": q,
+        "hits": hits[:PAGE],
+        "offset": offset,
+        "next_offset": offset + PAGE if len(hits) > PAGE else None,
+    }
+    return _page(request, "search.html", context)
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(request: Request, article_id: str, service: ServiceDep) -> HTMLResponse:
+    """An article's extracted text (never the archived HTML), metadata, revisions, copies."""
+    article = article_record(service, article_id)
+    if article is None:
+        return _not_found(request, "such article")
+    return _page(request, "article.html", {"article": article})
+
+
+@router.get("/stories/{cluster_id}", response_class=HTMLResponse)
+def story_page(request: Request, cluster_id: str, service: ServiceDep) -> HTMLResponse:
+    """A story (near-duplicate cluster) and its copies, its origin marked."""
+    with service.catalog() as catalog:
+        story = catalog.cluster(cluster_id)
+    if story is None:
+        return _not_found(request, "such story")
+    return _page(request, "story.html", {"story": story})
+
+
+@router.get("/crawls", response_class=HTMLResponse)
+def crawls_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    """Recent crawl runs with their per-source counts."""
+    with service.catalog() as catalog:
+        runs = [Crawl.model_validate(row) for row in catalog.recent_crawls(PAGE)]
+    return _page(request, "crawls.html", {"crawls": runs})

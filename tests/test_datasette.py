@@ -1,0 +1,106 @@
+"""The catalog opens in a real Datasette server with full-text search working as it is."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.error import URLError
+from urllib.parse import urlencode
+from urllib.request import urlopen
+
+import pytest
+
+from tests.conftest import Archive, archive_env
+
+TELESCOPE = "nature.com.telescope.html"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, test_site) -> Iterator[tuple[str, dict]]:
+    """(base URL, article ids by name) of `datasette serve archive.db` on a catalog built by
+    the CLI; the server is stopped at the end."""
+    origin, _ = test_site
+    root = tmp_path_factory.mktemp("datasette")
+    archive = Archive(root, archive_env(root))
+    urls = {
+        "seed": f"{origin}/seed-repost.html",
+        "repost": f"{origin}/repost-elsewhere.html",
+        TELESCOPE: f"{origin}/pages/{TELESCOPE}",
+    }
+    code, results = archive.add(*urls.values())
+    assert code == 0, results
+    port = _free_port()
+    log = (root / "datasette.log").open("wb")
+    server = subprocess.Popen(  # as the README says: the live catalog, opened read-only
+        [sys.executable, "-m", "datasette", "serve", str(archive.db), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, (root / "datasette.log").read_text()
+            try:
+                with urlopen(f"{base}/-/versions.json", timeout=2):
+                    break
+            except (URLError, ConnectionError):
+                assert time.monotonic() < deadline, (root / "datasette.log").read_text()
+                time.sleep(0.2)
+        yield base, {name: results[url]["id"] for name, url in urls.items()}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def _get(url: str) -> dict[str, Any]:
+    with urlopen(url, timeout=10) as response:
+        assert response.status == 200
+        return json.load(response)
+
+
+def test_table_search_uses_the_fts_index(served):
+    base, ids = served
+    params = {"_search": "NATO", "pending": "0", "_col": "title", "_shape": "objects"}
+    body = _get(f"{base}/archive/articles.json?{urlencode(params)}")
+    assert "articles_fts" in body["query"]["sql"]  # Datasette found the FTS table itself
+    titles = {row["id"]: row["title"] for row in body["rows"]}
+    assert set(titles) == {ids["seed"], ids["repost"]}
+    assert "NATO" in titles[ids["seed"]]
+    # Porter stemming: the plural finds the page about one telescope.
+    params = {"_search": "telescopes", "_col": "title", "_shape": "objects"}
+    rows = _get(f"{base}/archive/articles.json?{urlencode(params)}")["rows"]
+    assert [row["id"] for row in rows] == [ids[TELESCOPE]]
+
+
+def test_sql_query_with_fts_match(served):
+    base, ids = served
+    sql = (
+        "select articles.id, articles.title, articles.wire_source from articles_fts "
+        "join articles on articles.rowid = articles_fts.rowid "
+        "where articles_fts match :q and articles.pending = 0 order by articles_fts.rank"
+    )
+    body = _get(
+        f"{base}/archive.json?{urlencode({'sql': sql, 'q': 'deescalation', '_shape': 'objects'})}"
+    )
+    rows = body["rows"]
+    assert {row["id"] for row in rows} == {ids["seed"], ids["repost"]}
+    seed = next(row for row in rows if row["id"] == ids["seed"])
+    assert "NATO" in seed["title"] and seed["wire_source"] == "Sputnik"
