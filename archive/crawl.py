@@ -15,6 +15,7 @@ from archive.runner import check_config, project_settings
 from crawlers.capture import now_iso
 from crawlers.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
+from pipelines.extract import start_workers_early
 
 COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
 
@@ -38,6 +39,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     Raises archive.lock.CrawlLocked when another crawl holds the catalog, and
     archive.runner.ConfigError for bad settings, both before anything is fetched.
     """
+    start_workers_early()
     settings = project_settings(
         {
             "WIREARCHIVE_DB": options.db,

@@ -3,6 +3,7 @@ waits, and let the catalog rows whose objects are all stored stop being pending.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -28,9 +29,10 @@ class FlushReport:
 
 
 def recover(spool: Spool, catalog: Catalog) -> tuple[int, int]:
-    """Close WARC files no live process holds, cut back to what the catalog committed, and
-    rebuild article JSON that a killed run committed but never wrote (the row has it all).
-    (files recovered, documents rebuilt)."""
+    """Close WARC files no live process holds, cut back to what the catalog committed; drop
+    article JSON that is torn or that no row names; write again the JSON of pending rows that
+    a killed run committed but never wrote (the row has it all). (files recovered, documents
+    rebuilt)."""
     recovered = 0
     for key, path in spool.abandoned():
         if truncate_to_committed(path, catalog.capture_ids_in(key)):
@@ -38,6 +40,11 @@ def recover(spool: Spool, catalog: Catalog) -> tuple[int, int]:
             recovered += 1
         else:
             path.unlink()
+    for key in [k for k in spool.ready() if k.endswith(".json")]:
+        if not _sound_document(spool, key) or not catalog.references(key):
+            # Torn by a power loss (documents are written without fsync), or its row was
+            # rolled back with it: the catalog decides, below.
+            spool.discard([key])
     regenerated = 0
     waiting = catalog.pending_keys()
     for row in catalog.pending_articles():
@@ -46,6 +53,14 @@ def recover(spool: Spool, catalog: Catalog) -> tuple[int, int]:
             spool.put(key, article_document(row))
             regenerated += 1
     return recovered, regenerated
+
+
+def _sound_document(spool: Spool, key: str) -> bool:
+    try:
+        json.loads(spool.path(key).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def settle(spool: Spool, catalog: Catalog, stored: list[str]) -> int:

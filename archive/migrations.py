@@ -209,6 +209,9 @@ def _v5_warc_files_and_spool(db: Database) -> None:
     db.execute(
         "create index if not exists idx_articles_pending on articles(pending) where pending = 1"
     )
+    db["articles"].create_index(["json_key"], if_not_exists=True)
+    db["articles"].create_index(["first_seen", "id"], if_not_exists=True)  # export order
+    db["revisions"].create_index(["json_key"], if_not_exists=True)
     db["captures"].create_index(["payload_sha256"], if_not_exists=True)
     db["captures"].create_index(["warc_key"], if_not_exists=True)
     db["pending_objects"].create({"key": str, "created_at": str}, pk="key", if_not_exists=True)

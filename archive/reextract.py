@@ -9,7 +9,7 @@ from archive.catalog import Catalog
 from archive.documents import article_document, article_key
 from archive.store import ObjectStore
 from archive.warc import read_response
-from pipelines.extract import Agencies, extract_page
+from pipelines.extraction import Agencies, extract_page
 from pipelines.identity import content_sha256
 
 # Fields a new extraction replaces; identity, provenance and dedup fields stay.

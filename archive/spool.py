@@ -49,16 +49,18 @@ class Spool:
         """Where the object `key` waits."""
         return self.objects / check_key(key)
 
-    def put(self, key: str, data: bytes) -> None:
-        """Keep `data` under `key`, atomically and durably (fsync before rename)."""
+    def put(self, key: str, data: bytes, sync: bool = True) -> None:
+        """Keep `data` under `key`, atomically (rename), and durably unless `sync` is off:
+        an object that can be made again from the catalog needs no fsync of its own."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
+                if sync:
+                    file.flush()
+                    os.fsync(file.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

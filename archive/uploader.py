@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 from archive.catalog import Catalog
-from archive.flush import recover, settle
+from archive.flush import recover
 from archive.spool import Spool, Upload, upload
 from archive.store import ObjectStore, StoreError
 from archive.warcfile import WarcFile
@@ -88,7 +88,8 @@ class Uploader:
                     return self.last
             keys = await asyncio.to_thread(lambda: sorted(self.spool.ready()))
             result = await asyncio.to_thread(upload, self.spool, self.store, keys, self.workers)
-            settle(self.spool, self.catalog, result.stored)
+            self.catalog.mark_stored(result.stored)  # then out of the spool: see flush.settle
+            await asyncio.to_thread(self.spool.discard, result.stored)
             if result.error and not self._outage:
                 logger.error(
                     "the store is unreachable (%s): objects wait in the spool %s and their "

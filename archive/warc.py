@@ -9,11 +9,12 @@ request record, and a metadata record that ties the capture to its article, so t
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -26,6 +27,7 @@ SOFTWARE = "wirearchive/0.1 (warcio)"
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"
 METADATA_TYPE = "application/warc-fields"
+GZIP_LEVEL = 6
 
 # The body Scrapy hands over is already decoded, so the stored headers must not claim otherwise.
 _DROPPED_HEADERS = {"content-length", "content-encoding", "transfer-encoding"}
@@ -67,7 +69,7 @@ def capture_records(
     """The WARC records of one capture. With `earlier`, the response is a revisit record
     (server-not-modified for a 304, identical-payload-digest otherwise)."""
     out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True)
+    writer = WARCWriter(out, gzip=False)
     date = _warc_date(capture.fetched_at)
     status = capture.status_code or 200
     headers = [(k, v) for k, v in capture.headers if k.lower() not in _DROPPED_HEADERS]
@@ -120,11 +122,17 @@ def capture_records(
         warc_content_type=METADATA_TYPE,
         warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": first_id},
     )
-    writer.write_record(first)
-    first_length = out.tell()
-    writer.write_record(request)
-    writer.write_record(meta)
-    return CaptureRecords(out.getvalue(), _uuid(first_id), first.rec_type, first_length)
+    members = [_member(writer, out, record) for record in (first, request, meta)]
+    return CaptureRecords(b"".join(members), _uuid(first_id), first.rec_type, len(members[0]))
+
+
+def _member(writer: WARCWriter, out: io.BytesIO, record: Any) -> bytes:
+    """One record as its own gzip member (level 6: warcio's 9 costs 50% more CPU a page
+    for 1% smaller files)."""
+    out.seek(0)
+    out.truncate()
+    writer.write_record(record)
+    return gzip.compress(out.getvalue(), compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def warcinfo_record(filename: str) -> bytes:

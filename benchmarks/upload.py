@@ -21,7 +21,7 @@ loopback). Takes about two minutes on a 2-core machine.
    3 times and the median is printed, with the range. MB = 10^6 bytes.
 2. The archive stage per page, extraction excluded: `--pages` captures built by cycling through
    the corpus pages that extract to an article (each extracted once, untimed for the stage;
-   that extraction is itself timed, `pipelines.extract.extract_page` in this process, median
+   that extraction is itself timed, `pipelines.extraction.extract_page` in this process, median
    over the pages used). Every capture gets its own URL `https://site{n}.example/post/{n}`; a
    repeated corpus page also gets one line of text appended, so no capture is an exact
    duplicate or unchanged (the near-duplicate index may still cluster the copies, as it would
@@ -64,7 +64,7 @@ from archive.store import LocalStore, ObjectStore, S3Store, make_s3_client  # no
 from crawlers.items import Capture  # noqa: E402
 from pipelines.archive import ArchivePipeline  # noqa: E402
 from pipelines.dedup import DedupPipeline  # noqa: E402
-from pipelines.extract import extract_page  # noqa: E402
+from pipelines.extraction import extract_page  # noqa: E402
 from tests.s3server import s3_client, seaweedfs  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"

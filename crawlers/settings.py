@@ -66,9 +66,14 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.retryafter.RetryAfterMiddleware": 550,
 }
-EXTENSIONS = {"crawlers.runstats.CrawlRecorder": 500}
 # Scrapy 2.19's remote control runs Python sent to a loopback HTTP port (token in a file in the
-# user's profile): an archive that fetches hostile pages wants no such door, nor its startup cost.
+# user's profile): an archive that fetches hostile pages wants no such door, nor the 0.1 s its
+# import (aiohttp) adds to every start. Likewise no telnet console.
+EXTENSIONS = {
+    "crawlers.runstats.CrawlRecorder": 500,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
 REMOTE_CONTROL_ENABLED = False
 
 # Near-duplicate clustering: estimated Jaccard similarity of word shingles at or above the

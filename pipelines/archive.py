@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from archive.catalog import Catalog
 from archive.documents import article_document, article_key
 from archive.spool import Spool
@@ -167,8 +169,7 @@ class ArchivePipeline:
         row = article_row(item, raw, earlier["id"] if earlier else records.capture_id, existing)
         try:
             with self.catalog.db.atomic():
-                text = item.article["text"]
-                near = self.neardup.assign(item.article_id, text, row["first_seen"])
+                near = self.neardup.assign(item.article_id, _signature(item), row["first_seen"])
                 row |= {"cluster_id": near.cluster_id, "similarity": near.similarity}
                 self.catalog.record(
                     row,
@@ -180,7 +181,8 @@ class ArchivePipeline:
         except BaseException:
             self.uploader.warc.undo(location)
             raise
-        await asyncio.to_thread(self.uploader.spool.put, row["json_key"], article_document(row))
+        document = article_document(row)
+        await asyncio.to_thread(self.uploader.spool.put, row["json_key"], document, sync=False)
         self.uploader.written()
 
     async def _recapture(self, item: Capture) -> None:
@@ -229,6 +231,13 @@ class ArchivePipeline:
             return
         other = self.catalog.original_with_hash(item.content_sha256)
         item.duplicate_of = other["id"] if other and other["id"] != item.article_id else None
+
+
+def _signature(item: Capture) -> str | np.ndarray:
+    """The MinHash signature the extract stage computed, else the text to compute it from."""
+    assert item.article is not None
+    blob = item.article.get("minhash")
+    return np.frombuffer(blob, dtype=np.uint32) if blob else item.article["text"]
 
 
 def article_row(

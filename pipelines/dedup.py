@@ -59,7 +59,9 @@ class DedupPipeline:
         assert item.article is not None
         item.canonical_url = canonical_url(item.url, item.article.get("canonical_hint"))
         item.article_id = article_id(item.canonical_url)
-        item.content_sha256 = content_sha256(item.article["text"])
+        item.content_sha256 = item.article.get("content_sha256") or content_sha256(
+            item.article["text"]
+        )
 
     def _known_hash(self, item: Capture) -> str | None:
         """The content hash this article has in the archive (None for a new article)."""

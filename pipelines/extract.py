@@ -11,28 +11,16 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from w3lib.encoding import html_to_unicode
-
 from crawlers.items import FAILED, Capture
-from pipelines.extraction import extract_article
-from pipelines.wire import WireAttributor, load_agencies
+from pipelines.neardup import DEFAULT_SHINGLE_SIZE, near_settings
+from pipelines.wire import load_agencies
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-Agencies = tuple[tuple[str, tuple[str, ...]], ...] | None
-
-
-def extract_page(body: bytes, content_type: str, url: str, agencies: Agencies) -> dict | None:
-    """Decode, extract and attribute one page; runs in a worker process."""
-    _, html = html_to_unicode(content_type or None, body)
-    article = extract_article(html.replace("\x00", ""), url)
-    if article is not None:
-        article["wire_source"] = _attributor(agencies).detect(article["text"], article["title"])
-    return article
+    from pipelines.extraction import Agencies
 
 
 def freeze_agencies(agencies: dict[str, list[str]] | None) -> Agencies:
@@ -42,17 +30,26 @@ def freeze_agencies(agencies: dict[str, list[str]] | None) -> Agencies:
     return tuple((name, tuple(aliases)) for name, aliases in agencies.items())
 
 
-@lru_cache(maxsize=4)
-def _attributor(agencies: Agencies) -> WireAttributor:
-    return WireAttributor(dict(agencies) if agencies is not None else None)
+def extract_in_worker(*args: Any) -> dict | None:
+    """pipelines.extraction.extract_page, imported where it runs: in the worker (preloaded
+    by the forkserver), never in the crawling process."""
+    from pipelines.extraction import extract_page
+
+    return extract_page(*args)
 
 
 class ExtractPipeline:
     """Fill `Capture.article`, or settle the capture as failed when it holds no article."""
 
-    def __init__(self, workers: int, agencies: dict[str, list[str]] | None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        agencies: dict[str, list[str]] | None,
+        shingle_size: int = DEFAULT_SHINGLE_SIZE,
+    ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.agencies = freeze_agencies(agencies)
+        self.shingle_size = shingle_size
         self._pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -61,10 +58,13 @@ class ExtractPipeline:
         return cls(
             settings.getint("WIREARCHIVE_EXTRACT_WORKERS"),
             load_agencies(settings.get("WIRE_AGENCIES")),
+            near_settings(settings)[1],
         )
 
     def open_spider(self) -> None:
         self._pool = self._new_pool()
+        # Start the workers now: they load trafilatura while the first pages download.
+        self._pool.submit(os.getpid)
 
     def close_spider(self) -> None:
         if self._pool is not None:
@@ -89,9 +89,25 @@ class ExtractPipeline:
 
     def _submit(self, body: bytes, content_type: str, url: str) -> Any:
         assert self._pool is not None, "pipeline not opened"
-        return self._pool.submit(extract_page, body, content_type, url, self.agencies)
+        return self._pool.submit(
+            extract_in_worker, body, content_type, url, self.agencies, self.shingle_size
+        )
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["pipelines.extract"])
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        return ProcessPoolExecutor(self.workers, mp_context=worker_context())
+
+
+def worker_context() -> multiprocessing.context.ForkServerContext:
+    """Workers are forked by a forkserver that has imported the extractor once."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["pipelines.extraction"])
+    return context
+
+
+def start_workers_early() -> None:
+    """Start the forkserver now, so that it loads trafilatura while this process is still
+    loading Scrapy: a one-URL `wirearchive add` then waits for neither in turn."""
+    worker_context()
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()

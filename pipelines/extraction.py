@@ -1,10 +1,12 @@
 """Article extraction: clean text and metadata from one HTML page with trafilatura.
 
-Pure functions, run in worker processes by pipelines.extract; nothing here touches the network.
+Pure functions, run in worker processes by pipelines.extract (the crawling process itself
+never imports this module, nor trafilatura); nothing here touches the network.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -12,6 +14,13 @@ import py3langid
 import trafilatura
 from htmldate import find_date
 from lxml.html import HtmlElement
+from w3lib.encoding import html_to_unicode
+
+from pipelines.identity import content_sha256
+from pipelines.neardup import DEFAULT_SHINGLE_SIZE, signature
+from pipelines.wire import WireAttributor
+
+Agencies = tuple[tuple[str, tuple[str, ...]], ...] | None
 
 EXTRACTOR_VERSION = f"trafilatura {trafilatura.__version__}"
 
@@ -79,3 +88,27 @@ def _as_list(value: list[str] | str | None) -> list[str]:
     """trafilatura gives tags and categories as comma-joined strings, alone or in a list."""
     items = [value] if isinstance(value, str) else value or []
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def extract_page(
+    body: bytes,
+    content_type: str,
+    url: str,
+    agencies: Agencies = None,
+    shingle_size: int = DEFAULT_SHINGLE_SIZE,
+) -> dict | None:
+    """Decode, extract and attribute one page, with the text's hash and MinHash signature
+    (the CPU-bound parts of dedup)."""
+    _, html = html_to_unicode(content_type or None, body)
+    article = extract_article(html.replace("\x00", ""), url)
+    if article is not None:
+        text = article["text"]
+        article["wire_source"] = _attributor(agencies).detect(text, article["title"])
+        article["content_sha256"] = content_sha256(text)
+        article["minhash"] = signature(text, shingle_size).tobytes()
+    return article
+
+
+@lru_cache(maxsize=4)
+def _attributor(agencies: Agencies) -> WireAttributor:
+    return WireAttributor(dict(agencies) if agencies is not None else None)

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 from sqlite_utils import Database
 
 from archive.migrations import migrate
@@ -64,6 +62,33 @@ def shingles(text: str, size: int) -> set[bytes]:
     return {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
 
 
+def signature(text: str, shingle_size: int, num_perm: int = NUM_PERM) -> np.ndarray:
+    """The MinHash signature of `text`'s word shingles (uint32 array of num_perm values).
+    CPU-bound: the extract stage computes it in its worker processes."""
+    from datasketch import MinHash  # imports scipy: only where signatures are made
+
+    minhash = MinHash(num_perm=num_perm)
+    minhash.update_batch(list(shingles(text, shingle_size)))
+    return minhash.hashvalues.astype(np.uint32)
+
+
+def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows) with the least false-positive plus false-negative probability mass
+    around `threshold`: datasketch's MinHashLSH choice (equal weights), integrated with
+    numpy here so that the crawling process need not import scipy."""
+    below = np.linspace(0.0, threshold, 2001)
+    above = np.linspace(threshold, 1.0, 2001)
+    best, choice = float("inf"), (0, 0)
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            false_positive = np.trapezoid(1 - (1 - below**rows) ** bands, below)
+            false_negative = np.trapezoid((1 - above**rows) ** bands, above)
+            error = 0.5 * false_positive + 0.5 * false_negative
+            if error < best:
+                best, choice = error, (bands, rows)
+    return choice
+
+
 class NearDuplicateIndex:
     """MinHash LSH over word shingles, persisted as band hashes in an indexed SQLite table."""
 
@@ -84,13 +109,11 @@ class NearDuplicateIndex:
         self.shingle_size = shingle_size
         self.num_perm = num_perm
         candidate = max(0.1, threshold - CANDIDATE_MARGIN)
-        self.bands, self.rows = _optimal_param(candidate, num_perm, 0.5, 0.5)
+        self.bands, self.rows = optimal_bands(candidate, num_perm)
 
     def signature(self, text: str) -> np.ndarray:
         """The MinHash signature of `text` (uint32 array of num_perm values)."""
-        minhash = MinHash(num_perm=self.num_perm)
-        minhash.update_batch(list(shingles(text, self.shingle_size)))
-        return minhash.hashvalues.astype(np.uint32)
+        return signature(text, self.shingle_size, self.num_perm)
 
     def assign(
         self, article_id: str, text: str | np.ndarray, first_seen: str | None = None
@@ -109,22 +132,18 @@ class NearDuplicateIndex:
                 cluster_id, *others = sorted(matches, key=lambda c: (matches[c], c))
                 merged = tuple(others)
                 for other in merged:
-                    self.db.execute(
+                    self.db.conn.execute(
                         "update minhashes set cluster_id = ? where cluster_id = ?",
                         [cluster_id, other],
                     )
-            self.db["minhashes"].insert(
-                {
-                    "article_id": article_id,
-                    "cluster_id": cluster_id,
-                    "first_seen": first_seen or "",
-                    "signature": signature.tobytes(),
-                },
-                pk="article_id",
+            self.db.conn.execute(
+                "insert into minhashes (article_id, cluster_id, first_seen, signature) "
+                "values (?, ?, ?, ?)",
+                [article_id, cluster_id, first_seen or "", signature.tobytes()],
             )
-            self.db["lsh_bands"].insert_all(
-                {"band": band, "hash": value, "article_id": article_id}
-                for band, value in self._band_hashes(signature)
+            self.db.conn.executemany(
+                "insert into lsh_bands (band, hash, article_id) values (?, ?, ?)",
+                [(band, value, article_id) for band, value in self._band_hashes(signature)],
             )
         similarity = (
             1.0
@@ -153,7 +172,7 @@ class NearDuplicateIndex:
         """Clusters with a member at or above the threshold -> that cluster's first_seen."""
         pairs = list(self._band_hashes(signature))
         where = " or ".join("(band = ? and hash = ?)" for _ in pairs)
-        rows = self.db.execute(
+        rows = self.db.conn.execute(
             f"select distinct m.article_id, m.cluster_id, m.signature, c.first_seen "
             f"from lsh_bands b join minhashes m on m.article_id = b.article_id "
             f"join minhashes c on c.article_id = m.cluster_id "
@@ -173,13 +192,13 @@ class NearDuplicateIndex:
         return float(np.count_nonzero(a == b)) / self.num_perm
 
     def _cluster_of(self, article_id: str) -> str | None:
-        row = self.db.execute(
+        row = self.db.conn.execute(
             "select cluster_id from minhashes where article_id = ?", [article_id]
         ).fetchone()
         return row[0] if row else None
 
     def _signature_of(self, article_id: str) -> np.ndarray:
-        row = self.db.execute(
+        row = self.db.conn.execute(
             "select signature from minhashes where article_id = ?", [article_id]
         ).fetchone()
         return np.frombuffer(row[0], dtype=np.uint32)

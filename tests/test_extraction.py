@@ -6,8 +6,7 @@ import unicodedata
 
 import pytest
 
-from pipelines.extract import extract_page
-from pipelines.extraction import extract_article
+from pipelines.extraction import extract_article, extract_page
 from tests.site import MANIFEST, PAGES, SEED
 
 
