@@ -7,7 +7,7 @@ import random
 import pytest
 from sqlite_utils import Database
 
-from pipelines.neardup import NearDuplicateIndex, shingles
+from pipelines.neardup import NearDuplicateIndex, optimal_bands, shingles
 
 PROSE = (
     "the minister said talks would resume in geneva next week after both sides exchanged "
@@ -104,3 +104,10 @@ def test_bad_settings_are_refused(tmp_path):
         NearDuplicateIndex(Database(tmp_path / "d.db"), threshold=0)
     with pytest.raises(ValueError, match="shingle size"):
         NearDuplicateIndex(Database(tmp_path / "d.db"), shingle_size=0)
+
+
+@pytest.mark.parametrize("threshold", [0.1, 0.2, 0.3, 0.5, 0.7, 0.9])
+def test_band_layout_is_datasketchs_without_scipy(threshold):
+    from datasketch.lsh import _optimal_param
+
+    assert optimal_bands(threshold, 128) == _optimal_param(threshold, 128, 0.5, 0.5)
