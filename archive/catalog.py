@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlite_utils import Database
 
@@ -17,6 +17,32 @@ BUSY_TIMEOUT_MS = 30_000
 
 class Catalog:
     """Articles, captures and search over one SQLite file (WAL mode, versioned schema)."""
+
+    # One connection per file for all of a crawling process's components (pipelines, the
+    # URL ledger, the uploader, the run's counts): one writer, one page cache that the
+    # others' commits do not invalidate. Counted: the last release closes it.
+    _shared: ClassVar[dict[Path, list[Any]]] = {}
+
+    @classmethod
+    def shared(cls, path: str | Path) -> Catalog:
+        """This process's shared catalog for `path`; give it back with `release()`."""
+        key = Path(path).resolve()
+        entry = cls._shared.get(key)
+        if entry is None:
+            entry = cls._shared[key] = [cls(path), 0]
+        entry[1] += 1
+        return entry[0]
+
+    def release(self) -> None:
+        """Give back a catalog from `shared()` (closes it after its last user)."""
+        entry = self._shared.get(self.path.resolve())
+        if entry is None or entry[0] is not self:
+            self.close()
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self._shared[self.path.resolve()]
+            self.close()
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)

@@ -76,6 +76,8 @@ def flush(spool: Spool, store: ObjectStore, catalog: Catalog, workers: int = 4) 
     report = FlushReport()
     report.recovered, report.regenerated = recover(spool, catalog)
     result = upload(spool, store, sorted(spool.ready()), workers)
+    if result.written:
+        store.sync()
     report.uploaded, report.bytes, report.error = result.written, result.bytes, result.error
     report.settled = settle(spool, catalog, result.stored)
     if result.error is None:

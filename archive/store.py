@@ -6,6 +6,9 @@ makes every write idempotent (a retry, a rerun or a resumed crawl writes nothing
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
 import os
 import re
 import shutil
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import IO, Protocol
 from urllib.parse import urlsplit
 
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
 # Files from this size up are uploaded in parts of this size (S3's minimum part is 5 MiB).
 MULTIPART_BYTES = 16 * 1024 * 1024
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
@@ -34,7 +38,12 @@ class ObjectStore(Protocol):
         ...
 
     def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
-        """Store the file at `path` under `key` unless the key exists (multipart when large)."""
+        """Store the file at `path` under `key` unless the key exists (multipart when large).
+        Durable once `sync()` returns."""
+        ...
+
+    def sync(self) -> None:
+        """Make what was put durable (one flush for a batch of puts)."""
         ...
 
     def get(self, key: str) -> bytes:
@@ -83,8 +92,30 @@ class LocalStore:
         return self._put(key, lambda f: f.write(data))
 
     def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
+        """A hard link to the spool's file when both are on one filesystem (no copy, and a
+        link never replaces an existing name); else a copy. Durable after `sync()`."""
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, target)
+            return True
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise StoreError(f"cannot write {key} to {self.root}: {exc}") from exc
         with open(path, "rb") as source:
             return self._put(key, lambda f: shutil.copyfileobj(source, f, 1 << 20))
+
+    def sync(self) -> None:
+        """Flush the store's filesystem to disk: one syncfs for a whole upload round."""
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            if _LIBC is not None and _LIBC.syncfs(fd) == 0:
+                return
+            os.sync()
+        finally:
+            os.close(fd)
 
     def _put(self, key: str, write: Callable[[IO[bytes]], object]) -> bool:
         path = self._path(key)
@@ -193,6 +224,9 @@ class S3Store:
                 self._conditional_put = False
                 return self.put_if_absent(key, data, content_type)
             raise StoreError(f"S3 put {self.uri}/{key} failed: {code or exc}") from exc
+
+    def sync(self) -> None:
+        """Nothing to do: S3 has the object once the put returns."""
 
     def put_file_if_absent(self, key: str, path: Path, content_type: str) -> bool:
         """A file at or above `multipart_bytes` goes up in parts (boto3's managed transfer).

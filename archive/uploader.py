@@ -88,6 +88,8 @@ class Uploader:
                     return self.last
             keys = await asyncio.to_thread(lambda: sorted(self.spool.ready()))
             result = await asyncio.to_thread(upload, self.spool, self.store, keys, self.workers)
+            if result.written:
+                await asyncio.to_thread(self.store.sync)
             self.catalog.mark_stored(result.stored)  # then out of the spool: see flush.settle
             await asyncio.to_thread(self.spool.discard, result.stored)
             if result.error and not self._outage:

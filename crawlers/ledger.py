@@ -40,13 +40,14 @@ class LedgerMiddleware:
 
     def spider_closed(self) -> None:
         if self.catalog is not None:
-            self.catalog.close()
+            self.catalog.release()
+            self.catalog = None
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if not request.meta.get("wa_article"):
             return
         if self.catalog is None:
-            self.catalog = Catalog(self.db_path)
+            self.catalog = Catalog.shared(self.db_path)
         known = self.catalog.ledger_entry(request.meta.get("wa_input", request.url))
         if known is None or known["last_status"] not in GOOD:
             return

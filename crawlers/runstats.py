@@ -98,7 +98,7 @@ class CrawlRecorder:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
-        catalog = Catalog(self.crawler.settings.get("WIREARCHIVE_DB"))
+        catalog = Catalog.shared(self.crawler.settings.get("WIREARCHIVE_DB"))
         try:
             crawl_id = self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID") or None
             own_crawl = crawl_id is None  # run by `scrapy crawl`, not `wirearchive crawl`
@@ -123,7 +123,7 @@ class CrawlRecorder:
             if own_crawl:
                 catalog.finish_crawl(crawl_id, now_iso(), status)
         finally:
-            catalog.close()
+            catalog.release()
 
     def _verdict(self, reason: str) -> tuple[str, str | None]:
         """ok, failed (the source as a whole) or interrupted, with why."""

@@ -37,6 +37,9 @@ USER_AGENT = os.environ.get(
 
 # Polite defaults; AutoThrottle adapts the delay to each server.
 CONCURRENT_REQUESTS = 16
+# Items of one response processed at once. Scrapy starts this many asyncio tasks for every
+# response's output; an article response yields one item, so its default of 100 only costs.
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5

@@ -76,13 +76,13 @@ class ArchivePipeline:
         )
 
     async def open_spider(self) -> None:
-        self.catalog = Catalog(self.db_path)
+        self.catalog = Catalog.shared(self.db_path)
         self.neardup = NearDuplicateIndex(self.catalog.db, *self.near)
         if self.state.uploader is None:
             store = open_store(self.store_uri)
             warc_bytes, interval, workers = self.upload
             uploader = Uploader(
-                Catalog(self.db_path),
+                Catalog.shared(self.db_path),
                 store,
                 Spool(self.spool_dir, store.uri),
                 warc_bytes,
@@ -99,9 +99,9 @@ class ArchivePipeline:
         if self.state.uploader_users == 0 and self.uploader is not None:
             self.state.uploader = None
             await self.uploader.stop()
-            self.uploader.catalog.close()
+            self.uploader.catalog.release()
         if self.catalog is not None:
-            self.catalog.close()
+            self.catalog.release()
 
     async def process_item(self, item: Capture) -> Capture:
         if item.status is None and item.article is not None:

@@ -35,11 +35,11 @@ class DedupPipeline:
         return cls(crawler.settings.get("WIREARCHIVE_DB"))
 
     def open_spider(self) -> None:
-        self.catalog = Catalog(self.db_path)
+        self.catalog = Catalog.shared(self.db_path)
 
     def close_spider(self) -> None:
         if self.catalog is not None:
-            self.catalog.close()
+            self.catalog.release()
 
     def process_item(self, item: Capture) -> Capture:
         if item.status is not None or item.article is None:
