@@ -49,6 +49,7 @@ class CrawlRun:
     archived: int
     main_peak_mb: float
     tree_peak_mb: float
+    tree_pss_mb: float
     cpu_seconds: float  # the crawl process and its extraction workers
     main_cpu_seconds: float  # the crawl process alone (reactor, pipelines, threads)
 
@@ -111,6 +112,7 @@ def crawl(site: PlatformSite, workdir: Path, workers: int, env_extra: dict[str, 
         archived,
         peaks.main_rss / 1024,
         peaks.tree_rss / 1024,
+        peaks.tree_pss / 1024,
         sum(peaks.ticks.values()) / TICKS,
         peaks.ticks.get(proc.pid, 0) / TICKS,
     )
@@ -122,6 +124,7 @@ class Peaks:
 
     main_rss: int = 0  # KiB, the process's own high-water mark
     tree_rss: int = 0  # KiB, the largest sampled sum over the tree
+    tree_pss: int = 0  # KiB, the same with shared pages split between their processes
     ticks: dict[int, int] = field(default_factory=dict)  # CPU clock ticks, last seen, by pid
 
 
@@ -136,6 +139,7 @@ def _memory_watch(pid: int) -> Iterator[Peaks]:
             tree = [pid, *_descendants(pid)]
             peaks.main_rss = max(peaks.main_rss, _status_kib(pid, "VmHWM"))
             peaks.tree_rss = max(peaks.tree_rss, sum(_status_kib(p, "VmRSS") for p in tree))
+            peaks.tree_pss = max(peaks.tree_pss, sum(_pss_kib(p) for p in tree))
             for member in tree:
                 peaks.ticks[member] = max(peaks.ticks.get(member, 0), _cpu_ticks(member))
 
@@ -161,6 +165,14 @@ def _cpu_ticks(pid: int) -> int:
     with contextlib.suppress(OSError, IndexError, ValueError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])  # utime + stime
+    return 0
+
+
+def _pss_kib(pid: int) -> int:
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
     return 0
 
 
@@ -227,6 +239,7 @@ def main() -> None:
     print(f"| articles archived | {run.archived} |")
     print(f"| peak RSS, crawl process (MB) | {run.main_peak_mb:.0f} |")
     print(f"| peak RSS, crawl + workers (MB) | {run.tree_peak_mb:.0f} |")
+    print(f"| peak PSS, crawl + workers (MB) | {run.tree_pss_mb:.0f} |")
     per_page = 1000 / args.posts
     print(f"| CPU ms/page, extraction alone | {extract_cpu * per_page:.1f} |")
     print(f"| CPU ms/page, crawl in all | {run.cpu_seconds * per_page:.1f} |")

@@ -65,6 +65,8 @@ from crawlers.items import Capture  # noqa: E402
 from pipelines.archive import ArchivePipeline  # noqa: E402
 from pipelines.dedup import DedupPipeline  # noqa: E402
 from pipelines.extraction import extract_page  # noqa: E402
+from pipelines.identity import content_sha256  # noqa: E402
+from pipelines.neardup import DEFAULT_SHINGLE_SIZE, signature  # noqa: E402
 from tests.s3server import s3_client, seaweedfs  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -314,7 +316,10 @@ def make_captures(pages: list[Page]) -> list[Capture]:
     for n, page in enumerate(pages):
         article = dict(page.article)
         if seen[page.name]:
+            # A new text needs the hash and signature the extraction workers would give it.
             article["text"] += f"\n\nEdition {seen[page.name]} of this page (benchmark copy)."
+            article["content_sha256"] = content_sha256(article["text"])
+            article["minhash"] = signature(article["text"], DEFAULT_SHINGLE_SIZE).tobytes()
         seen[page.name] += 1
         url = f"https://site{n}.example/post/{n}"
         captures.append(
