@@ -93,6 +93,29 @@ def archive(tmp_path: Path) -> Archive:
     return Archive(tmp_path, archive_env(tmp_path))
 
 
+TELESCOPE = "nature.com.telescope.html"
+
+
+@pytest.fixture(scope="session")
+def small_archive(
+    tmp_path_factory: pytest.TempPathFactory, test_site: tuple[str, list[str]]
+) -> tuple[Archive, dict[str, str]]:
+    """An archive (built by `wirearchive add`) of the seed (Sputnik, published 2022-01-09),
+    its unattributed repost (2022-01-10) and an unrelated page; the article id of each by
+    name ("seed", "repost", TELESCOPE). Read it; do not change it."""
+    origin, _ = test_site
+    root = tmp_path_factory.mktemp("small-archive")
+    archive = Archive(root, archive_env(root))
+    urls = {
+        "seed": f"{origin}/seed-repost.html",
+        "repost": f"{origin}/repost-elsewhere.html",
+        TELESCOPE: f"{origin}/pages/{TELESCOPE}",
+    }
+    code, results = archive.add(*urls.values())
+    assert code == 0, results
+    return archive, {name: results[url]["id"] for name, url in urls.items()}
+
+
 @pytest.fixture(scope="session")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     """A real S3 API (SeaweedFS) on loopback for the whole session."""

@@ -15,9 +15,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from tests.conftest import Archive, archive_env
-
-TELESCOPE = "nature.com.telescope.html"
+from tests.conftest import TELESCOPE
 
 
 def _free_port() -> int:
@@ -27,19 +25,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, test_site) -> Iterator[tuple[str, dict]]:
+def served(small_archive) -> Iterator[tuple[str, dict]]:
     """(base URL, article ids by name) of `datasette serve archive.db` on a catalog built by
-    the CLI; the server is stopped at the end."""
-    origin, _ = test_site
-    root = tmp_path_factory.mktemp("datasette")
-    archive = Archive(root, archive_env(root))
-    urls = {
-        "seed": f"{origin}/seed-repost.html",
-        "repost": f"{origin}/repost-elsewhere.html",
-        TELESCOPE: f"{origin}/pages/{TELESCOPE}",
-    }
-    code, results = archive.add(*urls.values())
-    assert code == 0, results
+    the CLI (conftest.small_archive); the server is stopped at the end."""
+    archive, ids = small_archive
+    root = archive.root
     port = _free_port()
     log = (root / "datasette.log").open("wb")
     server = subprocess.Popen(  # as the README says: the live catalog, opened read-only
@@ -59,7 +49,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, test_site) -> Iterator[tupl
             except (URLError, ConnectionError):
                 assert time.monotonic() < deadline, (root / "datasette.log").read_text()
                 time.sleep(0.2)
-        yield base, {name: results[url]["id"] for name, url in urls.items()}
+        yield base, ids
     finally:
         server.terminate()
         try:

@@ -5,28 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
-from tests.conftest import Archive, archive_env
-
-TELESCOPE = "nature.com.telescope.html"
-
-
-@pytest.fixture(scope="module")
-def shelf(tmp_path_factory: pytest.TempPathFactory, test_site) -> tuple[Archive, dict[str, str]]:
-    """The seed (Sputnik, published 2022-01-09), its repost (unattributed, 2022-01-10) and an
-    unrelated page; the article id of each."""
-    origin, _ = test_site
-    root = tmp_path_factory.mktemp("search")
-    archive = Archive(root, archive_env(root))
-    urls = {
-        "seed": f"{origin}/seed-repost.html",
-        "repost": f"{origin}/repost-elsewhere.html",
-        TELESCOPE: f"{origin}/pages/{TELESCOPE}",
-    }
-    code, results = archive.add(*urls.values())
-    assert code == 0, results
-    return archive, {name: results[url]["id"] for name, url in urls.items()}
+from tests.conftest import TELESCOPE, Archive
 
 
 def _hits(archive: Archive, *args: str) -> list[dict[str, Any]]:
@@ -39,8 +18,8 @@ def _ids(hits: list[dict[str, Any]]) -> list[str]:
     return [hit["id"] for hit in hits]
 
 
-def test_date_filters_bound_published_inclusive_and_keep_ranking(shelf):
-    archive, ids = shelf
+def test_date_filters_bound_published_inclusive_and_keep_ranking(small_archive):
+    archive, ids = small_archive
     everything = _hits(archive, "NATO")
     assert set(_ids(everything)) == {ids["seed"], ids["repost"]}
     assert [h["rank"] for h in everything] == sorted(h["rank"] for h in everything)
@@ -57,8 +36,8 @@ def test_date_filters_bound_published_inclusive_and_keep_ranking(shelf):
     assert "no articles match 'NATO'" in proc.stderr
 
 
-def test_wire_and_source_filters(shelf):
-    archive, ids = shelf
+def test_wire_and_source_filters(small_archive):
+    archive, ids = small_archive
     sputnik = _hits(archive, "NATO", "--wire", "Sputnik")
     assert _ids(sputnik) == [ids["seed"]] and sputnik[0]["wire_source"] == "Sputnik"
     assert _hits(archive, "NATO", "--wire", "Reuters") == []
