@@ -23,8 +23,12 @@ WIREARCHIVE_UPLOAD_WORKERS = int(os.environ.get("WIREARCHIVE_UPLOAD_WORKERS", "4
 # Loopback, private, link-local and reserved addresses are refused unless allowed here:
 # "1" allows all of them, "127.0.0.0/8,10.0.0.0/8" only those networks.
 WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "")
-# Extraction worker processes (0: one per core).
+# Extraction worker processes (0: one per core); a page's time limit in seconds, and each
+# worker's address-space limit in MB (0: none): past either, the page fails, its worker is
+# replaced, and the crawl goes on.
 WIREARCHIVE_EXTRACT_WORKERS = int(os.environ.get("WIREARCHIVE_EXTRACT_WORKERS", "0"))
+WIREARCHIVE_EXTRACT_TIMEOUT = float(os.environ.get("WIREARCHIVE_EXTRACT_TIMEOUT", "30"))
+WIREARCHIVE_EXTRACT_MEMORY_MB = int(os.environ.get("WIREARCHIVE_EXTRACT_MEMORY_MB", "1024"))
 # Wire services and their aliases for attribution; None means the built-in list
 # (pipelines.wire.DEFAULT_AGENCIES). A dict of canonical name -> list of aliases, or the path
 # of a TOML file of `Name = ["Alias", ...]` lines, replaces it.
@@ -47,6 +51,12 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = float(os.environ.get("WIREARCHIVE_DOWNLOAD_TIMEOUT", "30"))
 DNS_TIMEOUT = 10
 RETRY_TIMES = 2
+
+# The crawl process's memory: a warning past half the limit; past the limit Scrapy closes the
+# crawl as it would on Ctrl-C (what was archived stays; a --job-dir crawl resumes).
+MEMUSAGE_ENABLED = True
+MEMUSAGE_LIMIT_MB = int(os.environ.get("WIREARCHIVE_MEMORY_LIMIT_MB", "2048"))
+MEMUSAGE_WARNING_MB = MEMUSAGE_LIMIT_MB // 2
 
 # Bounded sizes: Scrapy's default is 1 GiB; this also caps the decompressed body.
 DOWNLOAD_MAXSIZE = int(os.environ.get("WIREARCHIVE_MAX_BYTES", str(20 * 1024 * 1024)))

@@ -1,7 +1,10 @@
 """Pipeline stage 1: extract the article and attribute wire copy, in worker processes.
 
 trafilatura is CPU-bound (tens of ms a page), so it runs in a process pool off the reactor;
-the reactor keeps downloading while the workers extract.
+the reactor keeps downloading while the workers extract. Each page has a time limit and each
+worker an address-space limit: a page that hangs or explodes the extractor costs only its
+worker (pebble stops it and starts another) and is recorded as failed with the reason;
+the other pages in flight and the crawl go on.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import resource
 from typing import TYPE_CHECKING, Any
+
+from pebble import ProcessExpired, ProcessPool
 
 from crawlers.items import FAILED, Capture
 from pipelines.neardup import DEFAULT_SHINGLE_SIZE, near_settings
@@ -41,16 +45,25 @@ def extract_in_worker(*args: Any) -> dict | None:
 class ExtractPipeline:
     """Fill `Capture.article`, or settle the capture as failed when it holds no article."""
 
+    # What the workers run; by reference, so a test can put a faulty stand-in in its place.
+    work = staticmethod(extract_in_worker)
+
     def __init__(
         self,
         workers: int,
         agencies: dict[str, list[str]] | None,
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
+        timeout: float = 30.0,
+        memory_mb: int = 1024,
+        max_tasks: int = 500,
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.agencies = freeze_agencies(agencies)
         self.shingle_size = shingle_size
-        self._pool: ProcessPoolExecutor | None = None
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.max_tasks = max_tasks  # a worker is replaced after this many pages
+        self._pool: ProcessPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -59,27 +72,44 @@ class ExtractPipeline:
             settings.getint("WIREARCHIVE_EXTRACT_WORKERS"),
             load_agencies(settings.get("WIRE_AGENCIES")),
             near_settings(settings)[1],
+            settings.getfloat("WIREARCHIVE_EXTRACT_TIMEOUT", 30.0),
+            settings.getint("WIREARCHIVE_EXTRACT_MEMORY_MB", 1024),
         )
 
     def open_spider(self) -> None:
-        self._pool = self._new_pool()
+        self._pool = ProcessPool(
+            self.workers,
+            max_tasks=self.max_tasks,
+            initializer=limit_memory,
+            initargs=(self.memory_mb,),
+            context=worker_context(),
+        )
         # Start the workers now: they load trafilatura while the first pages download.
-        self._pool.submit(os.getpid)
+        self._pool.schedule(os.getpid)
 
     def close_spider(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
+            self._pool.join()
 
     async def process_item(self, item: Capture) -> Capture:
         if item.status is not None:
             return item
+        assert self._pool is not None, "pipeline not opened"
         content_type = dict((k.lower(), v) for k, v in item.headers).get("content-type", "")
+        args = (item.body, content_type, item.url, self.agencies, self.shingle_size)
+        future = self._pool.schedule(self.work, args=args, timeout=self.timeout)
         try:
-            future = self._submit(item.body, content_type, item.url)
             article = await asyncio.wrap_future(future)
-        except BrokenProcessPool:
-            self._pool = self._new_pool()
-            return item.settle(FAILED, "extraction worker crashed on this page")
+        except TimeoutError:
+            reason = f"extraction took longer than {self.timeout:g} s (its worker was stopped)"
+            return item.settle(FAILED, reason)
+        except ProcessExpired as exc:
+            reason = f"the extraction worker died on this page (exit code {exc.exitcode})"
+            return item.settle(FAILED, reason)
+        except MemoryError:
+            reason = f"extraction needed more than its {self.memory_mb} MB of memory"
+            return item.settle(FAILED, reason)
         except Exception as exc:  # trafilatura's own failures on odd pages
             return item.settle(FAILED, f"extraction error: {type(exc).__name__}: {exc}")
         if article is None:
@@ -87,14 +117,12 @@ class ExtractPipeline:
         item.article = article
         return item
 
-    def _submit(self, body: bytes, content_type: str, url: str) -> Any:
-        assert self._pool is not None, "pipeline not opened"
-        return self._pool.submit(
-            extract_in_worker, body, content_type, url, self.agencies, self.shingle_size
-        )
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=worker_context())
+def limit_memory(megabytes: int) -> None:
+    """Cap a worker's address space (0: no cap); runs in each new worker."""
+    if megabytes > 0:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def worker_context() -> multiprocessing.context.ForkServerContext:
