@@ -9,13 +9,14 @@ from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer, error
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web._newclient import ResponseFailed
 
 from crawlers.addressguard import AddressRefused
 from crawlers.items import FAILED, REFUSED, UNCHANGED, Capture
@@ -92,9 +93,17 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         message = str(exc)
         if "max size" in message or "maxsize" in message.lower():
             return FAILED, f"body over the size limit: {message}"
+        if not message:
+            # Scrapy's HTTP/1.1 handler cancels a body that grows past DOWNLOAD_MAXSIZE while
+            # it streams in (chunked, or no Content-Length) without a word; its other cancels
+            # carry a message, and a timeout is a DownloadTimeoutError.
+            return FAILED, "body over the size limit: it grew past DOWNLOAD_MAXSIZE"
         return FAILED, f"download cancelled: {message}"
     if isinstance(exc, ResponseDataLossError):
-        return FAILED, f"truncated response: {exc}"
+        # Scrapy 2.19 raises it bare, the Twisted failure as its cause.
+        detail = str(exc) or _twisted_reasons(exc.__cause__)
+        reason = "truncated response: the body ended early"
+        return FAILED, f"{reason} ({detail})" if detail else reason
     if isinstance(exc, IgnoreRequest):
         message = str(exc)
         if "robots.txt" in message.lower():
@@ -102,10 +111,19 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         if "DOWNLOAD_MAXSIZE" in message or "exceeded" in message:
             return FAILED, f"body over the size limit: {message}"
         return FAILED, message or "request ignored"
-    if isinstance(exc, ResponseFailed | ResponseNeverReceived):
-        inner = "; ".join(r.getErrorMessage() for r in exc.reasons) or type(exc).__name__
-        return FAILED, f"broken response: {inner}"
+    if isinstance(exc, ResponseFailed | DownloadFailedError):
+        # Scrapy 2.19 wraps Twisted's ResponseFailed in DownloadFailedError (its str() is a
+        # list of Failure reprs): name the Twisted reasons instead.
+        inner = _twisted_reasons(exc) or _twisted_reasons(exc.__cause__) or str(exc)
+        return FAILED, f"broken response: {inner or type(exc).__name__}"
     return FAILED, f"{type(exc).__name__}: {exc}"
+
+
+def _twisted_reasons(exc: BaseException | None) -> str:
+    """The messages of a Twisted ResponseFailed's reasons, joined; "" for anything else."""
+    if not isinstance(exc, ResponseFailed):
+        return ""
+    return "; ".join(r.getErrorMessage() for r in exc.reasons if r.getErrorMessage())
 
 
 def _input_url(request: Request) -> str:

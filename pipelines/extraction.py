@@ -14,6 +14,7 @@ import py3langid
 import trafilatura
 from htmldate import find_date
 from lxml.html import HtmlElement
+from trafilatura.utils import detect_encoding
 from w3lib.encoding import html_to_unicode
 
 from pipelines.identity import content_sha256
@@ -99,7 +100,7 @@ def extract_page(
 ) -> dict | None:
     """Decode, extract and attribute one page, with the text's hash and MinHash signature
     (the CPU-bound parts of dedup)."""
-    _, html = html_to_unicode(content_type or None, body)
+    _, html = html_to_unicode(content_type or None, body, auto_detect_fun=_sniff_encoding)
     article = extract_article(html.replace("\x00", ""), url)
     if article is not None:
         text = article["text"]
@@ -107,6 +108,13 @@ def extract_page(
         article["content_sha256"] = content_sha256(text)
         article["minhash"] = signature(text, shingle_size).tobytes()
     return article
+
+
+def _sniff_encoding(body: bytes) -> str | None:
+    """The encoding of a page that declares none: UTF-8 when it decodes as such, else the
+    likeliest guess. Without it w3lib decodes as UTF-8, and a windows-1251 or Latin-1 page
+    would be archived as a text of U+FFFD replacement characters."""
+    return next(iter(detect_encoding(body)), None)
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,216 @@
+"""Every hostile input of tests/hostile.py against the loopback hostile server, with good pages.
+
+Each group of hostile pages is archived by one `wirearchive add --file -` run together with a
+few good pages of the test site (tests/site.py); each hostile feed or sitemap by one
+`wirearchive crawl` of it beside a `urls` source of the same good pages. Prints a markdown
+table: what each input should end as and what it did (`settled s`: when its line came out),
+the good pages lost (must be 0), the run's peak RSS (VmHWM of the crawling process; the
+largest extraction worker seen, sampled every 50 ms) and its wall time.
+
+    python benchmarks/faults.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests import hostile, site  # noqa: E402
+from tests.conftest import archive_env  # noqa: E402
+from tests.hostile import GROUPS, SOURCES, Case, SourceCase  # noqa: E402
+
+GOOD = ["nature.com.telescope.html", "latimes.com.bloomberg.html", "msn.com.university.html"]
+RUN_TIMEOUT = 120
+
+
+@dataclass
+class Run:
+    """One CLI run: its result lines with when each came out, peak memory and wall time."""
+
+    code: int = 0
+    lines: dict[str, tuple[dict, float]] = field(default_factory=dict)
+    seconds: float = 0.0
+    main_mb: float = 0.0
+    worker_mb: float = 0.0
+
+
+def _status_kb(pid: int, key: str) -> int:
+    """A /proc/PID/status figure in kB (0 once the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the forkserver and the extraction workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def run_cli(args: list[str], root: Path, stdin: str = "") -> Run:
+    """Run `python -m archive ARGS`, timing each stdout line and sampling memory."""
+    run = Run()
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archive", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=archive_env(root),
+            cwd=root,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        stdout = proc.stdout
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+
+        def read() -> None:
+            for line in stdout:
+                if line.startswith("{"):
+                    result = json.loads(line)
+                    run.lines[result["url"]] = (result, time.monotonic() - started)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        while proc.poll() is None and time.monotonic() - started < RUN_TIMEOUT:
+            run.main_mb = max(run.main_mb, _status_kb(proc.pid, "VmHWM:") / 1024)
+            for child in _descendants(proc.pid):
+                run.worker_mb = max(run.worker_mb, _status_kb(child, "VmRSS:") / 1024)
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.kill()
+        run.code = proc.wait()
+        reader.join()
+        run.seconds = time.monotonic() - started
+    return run
+
+
+def expected(case: Case | SourceCase) -> str:
+    """What the input must end as, in words."""
+    if isinstance(case, SourceCase):
+        reason = f" …{case.reason}…" if case.reason else ""
+        return f"{case.status}{reason}; {case.new_articles} new; no URL fetched twice"
+    if case.status == "archived":
+        return f"archived, text has {case.text[:30]!r}"
+    return f"{case.status}: …{case.reason}…"
+
+
+def cell(text: str, width: int = 110) -> str:
+    """Text fit for one markdown table cell."""
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def add_group(cases: list[Case], origin: str, site_origin: str, root: Path) -> list[list]:
+    """One `add` of the group's hostile URLs and the good pages: a table row per input."""
+    urls = [origin + c.path for c in cases]
+    good = [f"{site_origin}/pages/{name}" for name in GOOD]
+    run = run_cli(["add", "--file", "-"], root, "\n".join(urls + good) + "\n")
+    lost = sum(run.lines.get(u, ({},))[0].get("status") != "archived" for u in good)
+    rows = []
+    for case, url in zip(cases, urls, strict=True):
+        result, at = run.lines.get(url, ({"status": "no line"}, run.seconds))
+        observed = result["status"] + (f": {result['reason']}" if result.get("reason") else "")
+        ok = result["status"] == case.status and case.reason in result.get("reason", "")
+        rows.append([case.path, expected(case), observed, ok, f"{at:.1f}", lost, run])
+    return rows
+
+
+def crawl_source(
+    case: SourceCase, origin: str, site_origin: str, root: Path, asked: list[str]
+) -> list[list]:
+    """One `crawl` of the hostile source beside a `urls` source of the good pages."""
+    root.mkdir(parents=True)
+    good = [f"{site_origin}/pages/{name}" for name in GOOD]
+    sources = root / "sources.toml"
+    sources.write_text(
+        f'[[sources]]\nname = "hostile"\nurl = "{origin}{case.path}"\nkind = "{case.kind}"\n'
+        f"{case.extra}\n\n"
+        f'[[sources]]\nname = "good"\nkind = "urls"\nurls = {json.dumps(good)}\n'
+    )
+    before = len(asked)
+    run = run_cli(["crawl", "--sources", str(sources)], root)
+    with sqlite3.connect(root / "archive.db") as conn:
+        conn.row_factory = sqlite3.Row
+        rows = {r["source"]: r for r in conn.execute("select * from crawl_sources")}
+        archived = {r[0] for r in conn.execute("select url from articles")}
+    row = rows.get("hostile")
+    repeats = max(Counter(asked[before:]).values(), default=0)
+    if row is None:
+        observed, ok = "no crawl_sources row", False
+    else:
+        observed = (
+            f"{row['status']}{': ' + row['reason'] if row['reason'] else ''}; "
+            f"{row['discovered']} discovered, {row['new_articles']} new; "
+            f"each URL fetched at most {repeats}x"
+        )
+        ok = (
+            row["status"] == case.status
+            and case.reason in (row["reason"] or "")
+            and row["new_articles"] == case.new_articles
+            and repeats == 1
+        )
+    lost = sum(u not in archived for u in good)
+    return [[case.path, expected(case), observed, ok, f"{run.seconds:.1f}", lost, run]]
+
+
+def main() -> None:
+    rows: list[list] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="wa-faults-") as tmp,
+        hostile.serve() as (origin, asked),
+        site.serve() as (site_origin, _),
+    ):
+        for group, cases in GROUPS.items():
+            rows += [[group, *r] for r in add_group(cases, origin, site_origin, Path(tmp, group))]
+        for case in SOURCES:
+            root = Path(tmp, case.path.strip("/"))
+            rows += [["listing", *r] for r in crawl_source(case, origin, site_origin, root, asked)]
+    print(f"# Hostile inputs, {os.cpu_count()} cpus, download timeout 2 s, 20 MiB size cap")
+    print()
+    print(
+        "| group | scenario | expected | observed | as expected | settled s | good pages lost "
+        "| peak RSS crawl MB | peak RSS worker MB | run wall s |"
+    )
+    print("|---|---|---|---|---|--:|--:|--:|--:|--:|")
+    for group, path, want, got, ok, at, lost, run in rows:
+        print(
+            f"| {group} | `{path}` | {cell(want, 70)} | {cell(got)} | {'yes' if ok else 'NO'} "
+            f"| {at} | {lost} | {run.main_mb:.0f} | {run.worker_mb:.0f} | {run.seconds:.1f} |"
+        )
+    if any(not r[4] or r[6] for r in rows):
+        sys.exit("some input did not end as expected, or a good page was lost")
+
+
+if __name__ == "__main__":
+    main()
