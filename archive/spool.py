@@ -35,15 +35,15 @@ class Spool:
         self.objects = self.root / "objects"
         self.objects.mkdir(parents=True, exist_ok=True)
         marker = self.root / _STORE_FILE
-        if not marker.exists():
-            marker.write_text(store_uri + "\n")
-        elif (owner := marker.read_text().strip()) != store_uri and any(self.ready()):
+        owner = marker.read_text().strip() if marker.exists() else None
+        if owner == store_uri:
+            return
+        if owner is not None and any(self.ready()):
             raise SpoolError(
                 f"the spool {self.root} holds objects for the store {owner}, not {store_uri}: "
                 f"run `wirearchive --store {owner} flush` first"
             )
-        else:
-            marker.write_text(store_uri + "\n")
+        marker.write_text(store_uri + "\n")  # a new spool, or an empty one changing hands
 
     def path(self, key: str) -> Path:
         """Where the object `key` waits."""
@@ -111,10 +111,6 @@ class Spool:
         """Forget objects the store now has."""
         for key in keys:
             self.path(key).unlink(missing_ok=True)
-
-    def size(self) -> int:
-        """Bytes waiting."""
-        return sum(p.stat().st_size for p in self.objects.rglob("*") if p.is_file())
 
 
 @dataclass

@@ -24,7 +24,6 @@ from warcio.warcwriter import WARCWriter
 from crawlers.items import Capture
 
 SOFTWARE = "wirearchive/0.1 (warcio)"
-IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"
 METADATA_TYPE = "application/warc-fields"
 GZIP_LEVEL = 6

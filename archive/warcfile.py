@@ -66,11 +66,6 @@ class WarcFile:
         """Whether the open file has reached the size limit."""
         return self._file is not None and self._file.tell() >= self.max_bytes
 
-    @property
-    def key(self) -> str | None:
-        """The key of the open file, if any."""
-        return self._key
-
     def rotate(self) -> str | None:
         """Close the open file and make it ready for upload; its key (None: nothing open)."""
         if self._file is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.spool import Spool
+from archive.spool import Spool, SpoolError
 from archive.store import LocalStore, S3Store
 from archive.warc import capture_records, scan_captures
 from archive.warcfile import WarcFile, truncate_to_committed
@@ -259,3 +259,12 @@ def _wait_for(condition, timeout: float = 120.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_a_spool_holding_objects_refuses_another_store(tmp_path):
+    Spool(tmp_path / "spool", "s3://first/a").put("articles/ab/x.json", b"{}")
+    with pytest.raises(SpoolError, match="s3://first/a"):
+        Spool(tmp_path / "spool", "s3://second/b")
+    Spool(tmp_path / "spool", "s3://first/a").discard(["articles/ab/x.json"])
+    Spool(tmp_path / "spool", "s3://second/b")  # empty: it may change hands
+    assert (tmp_path / "spool" / "STORE").read_text().strip() == "s3://second/b"
