@@ -64,7 +64,7 @@ class AutoSpider(BloggerSpider, WordPressSpider, SitemapSpider, SiteSpider):
 
     def _sitemaps(self, urls: list[str]) -> Iterable[scrapy.Request]:
         for url in urls:
-            yield from self.sitemap_listing(url, entry_point=True)
+            yield from self.listing(url, self.parse_sitemap, entry_point=True)
 
     def _choose(self, via: str, requests: Iterable[scrapy.Request]) -> Iterable[scrapy.Request]:
         self.via = via

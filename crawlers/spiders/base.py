@@ -62,6 +62,7 @@ class SourceSpider(scrapy.Spider):
         self.via = self.name
         self._discovered: set[str] = set()
         self._listing_pages = 0
+        self._listings_requested: set[tuple[str, str]] = set()
 
     # -- articles ---------------------------------------------------------------------------
 
@@ -156,6 +157,14 @@ class SourceSpider(scrapy.Spider):
         failure, with nothing discovered, means the whole source failed. Entry points are read
         again by a resumed run (a job dir's seen-set would skip them) so nothing new is missed.
         """
+        key = (url, callback.__name__)
+        if key in self._listings_requested:
+            # A listing that names itself or an ancestor (a sitemap index, a feed's next page)
+            # is a loop. The dupe filter cannot tell: entry points are requested with
+            # dont_filter, so it never records them.
+            self.crawler.stats.inc_value("wa/listings_repeated")
+            return
+        self._listings_requested.add(key)
         budget = self.settings.getint("WIREARCHIVE_MAX_LISTING_PAGES")
         if self._listing_pages >= budget:
             self.crawler.stats.inc_value("wa/over_listing_budget")

@@ -19,10 +19,6 @@ class SitemapSpider(SourceSpider):
 
     name = "sitemap"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._sitemaps_requested: set[str] = set()
-
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.sitemap_start(self.source.url):
             yield request
@@ -32,7 +28,7 @@ class SitemapSpider(SourceSpider):
         self._last_success = self.last_good_crawl()
         path = urlsplit(url).path.lower()
         if path.endswith((".xml", ".xml.gz", ".gz")):
-            yield from self.sitemap_listing(url, entry_point=True)
+            yield from self.listing(url, self.parse_sitemap, entry_point=True)
         else:
             yield from self.listing(
                 urljoin(url, "/robots.txt"),
@@ -45,7 +41,7 @@ class SitemapSpider(SourceSpider):
         """The sitemaps robots.txt names, or /sitemap.xml when it names none."""
         sitemaps = sitemaps_from_robots(response.body, response.url)
         for url in sitemaps or [urljoin(response.url, "/sitemap.xml")]:
-            yield from self.sitemap_listing(url, entry_point=not sitemaps)
+            yield from self.listing(url, self.parse_sitemap, entry_point=not sitemaps)
 
     def parse_sitemap(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Child sitemaps of an index, or the posts of a urlset."""
@@ -63,14 +59,4 @@ class SitemapSpider(SourceSpider):
             if self._last_success and child.updated and child.updated < self._last_success:
                 self.crawler.stats.inc_value("wa/sitemaps_unchanged")
                 continue
-            yield from self.sitemap_listing(child.url)
-
-    def sitemap_listing(self, url: str, entry_point: bool = False) -> Iterable[scrapy.Request]:
-        """The request for a sitemap, unless this run has asked for it already: an index that
-        lists itself or an ancestor is a loop. (The dupe filter cannot tell: entry points are
-        requested with dont_filter, so it never records them.)"""
-        if url in self._sitemaps_requested:
-            self.crawler.stats.inc_value("wa/sitemaps_repeated")
-            return
-        self._sitemaps_requested.add(url)
-        yield from self.listing(url, self.parse_sitemap, entry_point=entry_point)
+            yield from self.listing(child.url, self.parse_sitemap)
