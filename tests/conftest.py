@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests import site
+from tests.redisserver import RedisServer, redis_server
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS, seaweedfs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,3 +134,21 @@ def s3_env(root: Path, endpoint: str, store: str) -> dict[str, str]:
         AWS_SECRET_ACCESS_KEY=SECRET_KEY,
         AWS_DEFAULT_REGION=REGION,
     )
+
+
+@pytest.fixture(scope="session")
+def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real Redis server on loopback for the whole session."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+_redis_dbs = iter(range(1, 64))
+
+
+@pytest.fixture
+def redis_url(redis_service: RedisServer) -> str:
+    """The URL of a Redis database of this test's own, empty."""
+    db = next(_redis_dbs)
+    redis_service.client(db).flushdb()
+    return redis_service.url(db)
