@@ -123,6 +123,13 @@ def archive_urls(
     type=click.Path(file_okay=False),
     help="Keep crawl state here: an interrupted run resumes where it stopped.",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    envvar="WIREARCHIVE_REDIS",
+    help="Share one frontier with the other workers at redis://HOST:PORT/DB "
+    "(env WIREARCHIVE_REDIS); see docs/scaling.md.",
+)
 @click.pass_obj
 def crawl(
     obj: dict[str, str],
@@ -131,6 +138,7 @@ def crawl(
     since: str | None,
     max_pages: int | None,
     job_dir: str | None,
+    redis_url: str | None,
 ) -> None:
     """Crawl the configured sources: new and changed posts only.
 
@@ -141,23 +149,15 @@ def crawl(
     from archive.crawl import CrawlOptions, run_crawl, summary_table
     from archive.lock import CrawlLocked
     from archive.runner import ConfigError
-    from crawlers.sources import SourcesError, load_sources
     from crawlers.spiders.base import iso_date
 
+    sources = _chosen_sources(sources_file, names)
     try:
-        sources = load_sources(sources_file)
         iso_date(since)
-    except SourcesError as exc:
-        raise click.ClickException(str(exc)) from None
     except ValueError:
         raise click.BadParameter(
             f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since"
         ) from None
-    unknown = sorted(set(names) - {s.name for s in sources})
-    if unknown:
-        raise click.ClickException(f"no source named {', '.join(unknown)} in {sources_file}")
-    if names:
-        sources = [s for s in sources if s.name in names]
     options = CrawlOptions(
         db=obj["db"],
         store=obj["store"],
@@ -166,6 +166,7 @@ def crawl(
         max_pages=max_pages,
         job_dir=job_dir,
         progress=sys.stderr.isatty(),
+        redis=redis_url,
     )
     try:
         crawl_id, rows = run_crawl(sources, options)
@@ -184,6 +185,56 @@ def crawl(
         sys.exit(1)
     if bad or waiting:
         sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--sources",
+    "sources_file",
+    default="sources.toml",
+    show_default=True,
+    envvar="WIREARCHIVE_SOURCES",
+    help="The sources file (TOML; env WIREARCHIVE_SOURCES).",
+)
+@click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@click.option(
+    "--redis",
+    "redis_url",
+    envvar="WIREARCHIVE_REDIS",
+    required=True,
+    help="The shared frontier, redis://HOST:PORT/DB (env WIREARCHIVE_REDIS).",
+)
+@click.pass_obj
+def seed(obj: dict[str, str], sources_file: str, names: tuple[str, ...], redis_url: str) -> None:
+    """Queue the sources' start requests in the shared frontier, fetching nothing.
+
+    Workers (`wirearchive crawl --redis URL`) seed too; several seeders at once queue each
+    start request once. Prints the run each source's requests went into.
+    """
+    from archive.crawl import seed_frontier
+    from archive.runner import ConfigError
+
+    sources = _chosen_sources(sources_file, names)
+    try:
+        seeded = seed_frontier(sources, obj["db"], redis_url)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, row in seeded.items():
+        click.echo(f"{name}: run {row['run']}, {row['queued']} requests queued")
+
+
+def _chosen_sources(sources_file: str, names: tuple[str, ...]) -> list[Any]:
+    """The sources of `sources_file`, only those named when names are given."""
+    from crawlers.sources import SourcesError, load_sources
+
+    try:
+        sources = load_sources(sources_file)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from None
+    unknown = sorted(set(names) - {s.name for s in sources})
+    if unknown:
+        raise click.ClickException(f"no source named {', '.join(unknown)} in {sources_file}")
+    return [s for s in sources if s.name in names] if names else sources
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from archive.catalog import Catalog
 from archive.lock import crawl_lock
-from archive.runner import check_config, project_settings
+from archive.runner import ConfigError, check_config, project_settings
 from crawlers.capture import now_iso
 from crawlers.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
@@ -31,6 +31,7 @@ class CrawlOptions:
     max_pages: int | None = None
     job_dir: str | None = None
     progress: bool = False
+    redis: str | None = None  # share one frontier with other workers (crawlers/frontier.py)
 
 
 def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[dict[str, Any]]]:
@@ -39,6 +40,8 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     Raises archive.lock.CrawlLocked when another crawl holds the catalog, and
     archive.runner.ConfigError for bad settings, both before anything is fetched.
     """
+    if options.redis and options.job_dir:
+        raise ConfigError("--job-dir and --redis do not go together: Redis keeps the frontier")
     start_workers_early()
     settings = project_settings(
         {
@@ -47,6 +50,8 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
             "LOG_LEVEL": "WARNING" if options.progress else None,
         }
     )
+    if options.redis:
+        use_frontier(settings, options.redis)
     check_config(settings)
     with crawl_lock(options.db):
         catalog = Catalog(options.db)
@@ -65,12 +70,44 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     return crawl_id, rows
 
 
+def use_frontier(settings: Any, url: str) -> None:
+    """Schedule through the shared Redis frontier at `url` (crawlers/frontier.py)."""
+    from crawlers.frontier import check_redis
+
+    check_redis(url)
+    settings.set("WIREARCHIVE_REDIS", url, priority="cmdline")
+    settings.set("REDIS_URL", url, priority="cmdline")
+    settings.set("SCHEDULER", "crawlers.frontier.RedisFrontier", priority="cmdline")
+    middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+    middlewares["crawlers.frontier.SeedMarker"] = 10
+    settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
+
+
+def seed_frontier(sources: list[Source], db: str, url: str) -> dict[str, dict[str, Any]]:
+    """Queue every source's start requests in the Redis frontier at `url`, fetching nothing;
+    per source, the run it seeded and how many requests it queued."""
+    settings = project_settings({"WIREARCHIVE_DB": db, "WIREARCHIVE_SEED_ONLY": True})
+    use_frontier(settings, url)
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    extensions["crawlers.runstats.CrawlRecorder"] = None
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
+    crawlers = _crawl(sources, settings, CrawlOptions(db=db, store="", sources_file=""))
+    return {
+        source.name: {
+            "run": crawler.stats.get_value("frontier/run"),
+            "queued": crawler.stats.get_value("scheduler/enqueued/redis", 0),
+        }
+        for source, crawler in zip(sources, crawlers, strict=True)
+    }
+
+
 def job_dir_of(job_dir: str, source: str) -> Path:
     """The Scrapy JOBDIR of one source."""
     return Path(job_dir) / source
 
 
-def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> None:
+def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> list[Any]:
     from scrapy.crawler import Crawler, CrawlerProcess
 
     process = CrawlerProcess(settings)
@@ -89,6 +126,7 @@ def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> None:
     process.start()
     if options.progress:
         sys.stderr.write("\n")
+    return crawlers
 
 
 def _show_progress(crawlers: list[Any], sources: list[Source]) -> None:

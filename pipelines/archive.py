@@ -32,6 +32,7 @@ from pipelines.neardup import (
     near_settings,
 )
 from pipelines.runstate import run_state
+from pipelines.sharedindex import SharedArticles, shared_articles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -50,6 +51,7 @@ class ArchivePipeline:
         warc_bytes: int = DEFAULT_WARC_BYTES,
         upload_interval: float = 10.0,
         upload_workers: int = 4,
+        redis_url: str | None = None,
     ) -> None:
         self.db_path = db_path
         self.store_uri = store_uri
@@ -61,6 +63,7 @@ class ArchivePipeline:
         self.uploader: Uploader | None = None
         self.state = run_state(db_path)
         self._in_flight = self.state.in_flight
+        self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -73,6 +76,7 @@ class ArchivePipeline:
             warc_bytes=settings.getint("WIREARCHIVE_WARC_BYTES", DEFAULT_WARC_BYTES),
             upload_interval=settings.getfloat("WIREARCHIVE_UPLOAD_INTERVAL", 10.0),
             upload_workers=settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4),
+            redis_url=settings.get("WIREARCHIVE_REDIS") or None,
         )
 
     async def open_spider(self) -> None:
@@ -120,6 +124,8 @@ class ArchivePipeline:
             await self._archive(item)
             done.set_result(True)
         except BaseException:
+            if self.shared is not None and not item.duplicate_of:
+                self.shared.release(item.content_sha256 or "", item.article_id)
             done.set_result(False)
             self._remember(item.settle(FAILED, "archiving failed"))
             raise
@@ -181,6 +187,8 @@ class ArchivePipeline:
         except BaseException:
             self.uploader.warc.undo(location)
             raise
+        if self.shared is not None:
+            self.shared.archived(item.article_id, item.content_sha256)
         document = article_document(row)
         await asyncio.to_thread(self.uploader.spool.put, row["json_key"], document, sync=False)
         self.uploader.written()
@@ -226,6 +234,12 @@ class ArchivePipeline:
         assert self.catalog is not None and item.duplicate_of and item.content_sha256
         pending = self._in_flight.get(item.duplicate_of)
         if pending is not None and await asyncio.shield(pending):
+            return
+        if self.shared is not None:
+            # Claimed in Redis: archived or being archived by a process that, should it fail,
+            # gives the claim up; else the claim passes to this copy.
+            owner = self.shared.claim(item.content_sha256, item.article_id)
+            item.duplicate_of = owner if owner != item.article_id else None
             return
         if pending is None and self.catalog.article(item.duplicate_of) is not None:
             return

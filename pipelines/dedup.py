@@ -17,6 +17,7 @@ from archive.catalog import Catalog
 from crawlers.items import UNCHANGED, Capture
 from pipelines.identity import article_id, canonical_url, content_sha256
 from pipelines.runstate import run_state
+from pipelines.sharedindex import SharedArticles, shared_articles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -25,14 +26,17 @@ if TYPE_CHECKING:
 class DedupPipeline:
     """Give each capture its article id and content hash; settle unchanged re-captures."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, redis_url: str | None = None) -> None:
         self.db_path = db_path
         self.catalog: Catalog | None = None
         self.state = run_state(db_path)
+        # With many crawler processes, what other processes archived is asked of Redis.
+        self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        return cls(crawler.settings.get("WIREARCHIVE_DB"))
+        settings = crawler.settings
+        return cls(settings.get("WIREARCHIVE_DB"), settings.get("WIREARCHIVE_REDIS") or None)
 
     def open_spider(self) -> None:
         self.catalog = Catalog.shared(self.db_path)
@@ -67,6 +71,8 @@ class DedupPipeline:
         """The content hash this article has in the archive (None for a new article)."""
         assert self.catalog is not None and item.article_id
         known = self.state.hash_of_id.get(item.article_id)
+        if known is None and self.shared is not None:
+            known = self.shared.known_hash(item.article_id)
         if known is None:
             row = self.catalog.article(item.article_id)
             known = row["content_sha256"] if row else None
@@ -75,6 +81,8 @@ class DedupPipeline:
     def _exact(self, item: Capture) -> None:
         assert self.catalog is not None and item.content_sha256
         original = self.state.id_of_hash.get(item.content_sha256)
+        if original is None and self.shared is not None:
+            original = self.shared.claim(item.content_sha256, item.article_id)
         if original is None:
             row = self.catalog.original_with_hash(item.content_sha256)
             original = row["id"] if row else None

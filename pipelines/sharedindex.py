@@ -1,0 +1,54 @@
+"""What dedup must know across crawler processes: each article's archived text hash, and
+which article is the original of each text. In Redis, so many workers on many machines
+decide alike; one process alone keeps this in its catalog (pipelines/dedup.py)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import redis
+
+PREFIX = "wirearchive:articles"
+
+# Give up the claim to be a text's original, if it is still ours.
+_RELEASE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+
+class SharedArticles:
+    """Article text hashes and original claims in Redis."""
+
+    def __init__(self, client: redis.Redis, prefix: str = PREFIX) -> None:
+        self.client = client
+        self.hashes = f"{prefix}:sha256"  # article id -> text hash of its archived version
+        self.originals = f"{prefix}:original"  # text hash -> the article that is its original
+        self._release = client.register_script(_RELEASE)
+
+    def known_hash(self, article_id: str) -> str | None:
+        """The text hash of the article's archived version (None: not archived)."""
+        value = self.client.hget(self.hashes, article_id)
+        return value.decode() if value else None
+
+    def claim(self, content_sha256: str, article_id: str) -> str:
+        """The original of this text: `article_id` if no article claimed it first."""
+        pipe = self.client.pipeline()
+        pipe.hsetnx(self.originals, content_sha256, article_id)
+        pipe.hget(self.originals, content_sha256)
+        _, owner = pipe.execute()
+        return owner.decode()
+
+    def release(self, content_sha256: str, article_id: str) -> None:
+        """Give the claim back (the claimant failed to archive)."""
+        self._release(keys=[self.originals], args=[content_sha256, article_id])
+
+    def archived(self, article_id: str, content_sha256: str) -> None:
+        """The article's version with this text is archived."""
+        self.client.hset(self.hashes, article_id, content_sha256)
+
+
+@cache
+def shared_articles(url: str) -> SharedArticles:
+    """The shared article index in the Redis database at `url` (one client per process)."""
+    return SharedArticles(redis.Redis.from_url(url))
