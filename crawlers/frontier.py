@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "wirearchive"
 POLL_INTERVAL = 0.25  # seconds between looks at an empty queue
-RUN_TTL = 7 * 24 * 3600  # a finished run's keys are kept a week, for inspection
+RUN_TTL = 24 * 3600  # a finished run's keys are kept a day, for inspection
 # Sent by the seed marker when a spider's start requests are all scheduled.
 seeding_done = object()
 

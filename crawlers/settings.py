@@ -20,6 +20,11 @@ WIREARCHIVE_SPOOL = os.environ.get("WIREARCHIVE_SPOOL", "")
 WIREARCHIVE_WARC_BYTES = int(os.environ.get("WIREARCHIVE_WARC_BYTES", "100000000"))
 WIREARCHIVE_UPLOAD_INTERVAL = float(os.environ.get("WIREARCHIVE_UPLOAD_INTERVAL", "10"))
 WIREARCHIVE_UPLOAD_WORKERS = int(os.environ.get("WIREARCHIVE_UPLOAD_WORKERS", "4"))
+# Many crawler processes on one frontier (crawlers/frontier.py, docs/scaling.md): the Redis
+# database they share (redis://HOST:PORT/DB; `wirearchive crawl --redis` sets it), and the
+# seconds a worker's requests stay held after its last heartbeat before others take them.
+WIREARCHIVE_REDIS = os.environ.get("WIREARCHIVE_REDIS", "")
+WIREARCHIVE_REDIS_LEASE = float(os.environ.get("WIREARCHIVE_REDIS_LEASE", "30"))
 # Loopback, private, link-local and reserved addresses are refused unless allowed here:
 # "1" allows all of them, "127.0.0.0/8,10.0.0.0/8" only those networks.
 WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "")
@@ -44,7 +49,8 @@ CONCURRENT_REQUESTS = 16
 # Items of one response processed at once. Scrapy starts this many asyncio tasks for every
 # response's output; an article response yields one item, so its default of 100 only costs.
 CONCURRENT_ITEMS = 8
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Per worker process: with N workers on one frontier, a host may get N times this at once.
+CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("WIREARCHIVE_HOST_CONCURRENCY", "4"))
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
