@@ -1,11 +1,12 @@
-"""Near-duplicate stories: MinHash over word shingles, LSH band hashes in SQLite.
+"""Near-duplicate stories: MinHash over word shingles, LSH band hashes in SQLite or Redis.
 
 One wire story reposted by many blogs becomes one cluster. A cluster is a connected component
 of the "estimated Jaccard similarity >= threshold" graph, so the same articles in any order
-give the same clusters; its id is its first-seen member. The index lives in the catalog
-(`lsh_bands`, indexed by band and hash; `minhashes`, one signature per article), so a lookup is
-a handful of indexed queries whatever the size of the archive, and nothing is loaded whole
-into memory or pickled.
+give the same clusters; its id is its first-seen member. The index lives in an `LSHStore`
+(`pipelines.lshstore`): the catalog (`lsh_bands`, indexed by band and hash; `minhashes`, one
+signature per article), or Redis for workers on several machines. Either way a lookup is a
+handful of indexed reads whatever the size of the archive, nothing is loaded whole into memory
+or pickled, and the same calls give the same clusters.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlite_utils import Database
 
-from archive.migrations import migrate
+from pipelines.lshstore import DEFAULT_PREFIX, BandHash, LSHStore, RedisLSH, SqliteLSH
+
+if TYPE_CHECKING:
+    import redis
 
 # Chosen by measurement: `python benchmarks/dedup.py` sweeps both (figures in the README).
 DEFAULT_THRESHOLD = 0.5
@@ -90,26 +94,40 @@ def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 class NearDuplicateIndex:
-    """MinHash LSH over word shingles, persisted as band hashes in an indexed SQLite table."""
+    """MinHash LSH over word shingles; storage in an `LSHStore` (the catalog, or Redis)."""
 
     def __init__(
         self,
-        db: Database,
+        store: LSHStore | Database,
         threshold: float = DEFAULT_THRESHOLD,
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
         num_perm: int = NUM_PERM,
     ) -> None:
+        """`store`: an `LSHStore`, or the catalog's Database (kept in it by `SqliteLSH`)."""
         if not 0 < threshold <= 1:
             raise ValueError("near-duplicate threshold must be in (0, 1]")
         if shingle_size < 1:
             raise ValueError("shingle size must be at least 1")
-        migrate(db)
-        self.db = db
+        self.store: LSHStore = SqliteLSH(store) if isinstance(store, Database) else store
         self.threshold = threshold
         self.shingle_size = shingle_size
         self.num_perm = num_perm
         candidate = max(0.1, threshold - CANDIDATE_MARGIN)
         self.bands, self.rows = optimal_bands(candidate, num_perm)
+
+    @classmethod
+    def for_redis(
+        cls,
+        url_or_client: str | redis.Redis,
+        threshold: float = DEFAULT_THRESHOLD,
+        shingle_size: int = DEFAULT_SHINGLE_SIZE,
+        num_perm: int = NUM_PERM,
+        prefix: str = DEFAULT_PREFIX,
+    ) -> NearDuplicateIndex:
+        """The index in Redis (a `redis://` URL or a client), its keys under `prefix`; any
+        number of processes may assign into it at once. Every worker must use the same
+        threshold and num_perm (they fix the band layout)."""
+        return cls(RedisLSH.connect(url_or_client, prefix), threshold, shingle_size, num_perm)
 
     def signature(self, text: str) -> np.ndarray:
         """The MinHash signature of `text` (uint32 array of num_perm values)."""
@@ -119,91 +137,67 @@ class NearDuplicateIndex:
         self, article_id: str, text: str | np.ndarray, first_seen: str | None = None
     ) -> Assignment:
         """Put the article in a cluster (joining, and merging, every cluster it is similar to)
-        and write it to the index; an article already indexed keeps its cluster."""
-        known = self._cluster_of(article_id)
-        if known is not None:
-            return Assignment(known, self._similarity_to(article_id, known))
-        signature = text if isinstance(text, np.ndarray) else self.signature(text)
-        matches = self._similar_clusters(signature)
-        with self.db.atomic():
-            if not matches:
-                cluster_id, merged = article_id, ()
-            else:
-                cluster_id, *others = sorted(matches, key=lambda c: (matches[c], c))
-                merged = tuple(others)
-                for other in merged:
-                    self.db.conn.execute(
-                        "update minhashes set cluster_id = ? where cluster_id = ?",
-                        [cluster_id, other],
-                    )
-            self.db.conn.execute(
-                "insert into minhashes (article_id, cluster_id, first_seen, signature) "
-                "values (?, ?, ?, ?)",
-                [article_id, cluster_id, first_seen or "", signature.tobytes()],
-            )
-            self.db.conn.executemany(
-                "insert into lsh_bands (band, hash, article_id) values (?, ?, ?)",
-                [(band, value, article_id) for band, value in self._band_hashes(signature)],
-            )
-        similarity = (
-            1.0
-            if cluster_id == article_id
-            else self._similarity(signature, self._signature_of(cluster_id))
-        )
-        return Assignment(cluster_id, similarity, merged)
+        and write it to the index, as one atomic step; an article already indexed keeps its
+        cluster."""
+        known = self.store.cluster_of(article_id)
+        if known is None:
+            signature = text if isinstance(text, np.ndarray) else self.signature(text)
+            with self.store.atomic():
+                known = self.store.cluster_of(article_id)  # another worker's, meanwhile
+                if known is None:
+                    return self._insert(article_id, signature, first_seen or "")
+        return Assignment(known, self._similarity_to(article_id, known))
 
     def members(self, cluster_id: str) -> list[str]:
         """Article ids in a cluster, first seen first."""
-        rows = self.db.execute(
-            "select article_id from minhashes where cluster_id = ? order by first_seen, rowid",
-            [cluster_id],
-        )
-        return [row[0] for row in rows]
+        return self.store.members(cluster_id)
 
     # -- internals --------------------------------------------------------------------------
 
-    def _band_hashes(self, signature: np.ndarray) -> Iterable[tuple[int, int]]:
+    def _insert(self, article_id: str, signature: np.ndarray, first_seen: str) -> Assignment:
+        bands = list(self._band_hashes(signature))
+        matches = self._similar_clusters(signature, bands)
+        if not matches:
+            cluster_id, merged = article_id, ()
+        else:
+            cluster_id, *others = sorted(matches, key=lambda c: (matches[c], c))
+            merged = tuple(others)
+            for other in merged:
+                self.store.relabel(other, cluster_id)
+        self.store.insert(article_id, cluster_id, first_seen, signature, bands)
+        similarity = (
+            1.0 if cluster_id == article_id else self._similarity_to_head(signature, cluster_id)
+        )
+        return Assignment(cluster_id, similarity, merged)
+
+    def _band_hashes(self, signature: np.ndarray) -> Iterable[BandHash]:
         for band in range(self.bands):
             chunk = signature[band * self.rows : (band + 1) * self.rows].tobytes()
             digest = hashlib.blake2b(chunk, digest_size=8).digest()
             yield band, int.from_bytes(digest, "big", signed=True)
 
-    def _similar_clusters(self, signature: np.ndarray) -> dict[str, str]:
-        """Clusters with a member at or above the threshold -> that cluster's first_seen."""
-        pairs = list(self._band_hashes(signature))
-        where = " or ".join("(band = ? and hash = ?)" for _ in pairs)
-        rows = self.db.conn.execute(
-            f"select distinct m.article_id, m.cluster_id, m.signature, c.first_seen "
-            f"from lsh_bands b join minhashes m on m.article_id = b.article_id "
-            f"join minhashes c on c.article_id = m.cluster_id "
-            f"where {where} limit {MAX_CANDIDATES}",
-            [value for pair in pairs for value in pair],
-        ).fetchall()
+    def _similar_clusters(self, signature: np.ndarray, bands: list[BandHash]) -> dict[str, str]:
+        """Clusters with a member at or above the threshold -> that cluster's first_seen,
+        among the first MAX_CANDIDATES articles indexed that share a band with `signature`."""
         found: dict[str, str] = {}
-        for _, cluster_id, blob, cluster_first_seen in rows:
-            if cluster_id in found:
+        for candidate in self.store.candidates(bands, MAX_CANDIDATES):
+            if candidate.cluster_id in found:
                 continue
-            other = np.frombuffer(blob, dtype=np.uint32)
-            if self._similarity(signature, other) >= self.threshold:
-                found[cluster_id] = cluster_first_seen or ""
+            if self._similarity(signature, candidate.signature) >= self.threshold:
+                found[candidate.cluster_id] = candidate.cluster_first_seen
         return found
 
     def _similarity(self, a: np.ndarray, b: np.ndarray) -> float:
         return float(np.count_nonzero(a == b)) / self.num_perm
 
-    def _cluster_of(self, article_id: str) -> str | None:
-        row = self.db.conn.execute(
-            "select cluster_id from minhashes where article_id = ?", [article_id]
-        ).fetchone()
-        return row[0] if row else None
-
-    def _signature_of(self, article_id: str) -> np.ndarray:
-        row = self.db.conn.execute(
-            "select signature from minhashes where article_id = ?", [article_id]
-        ).fetchone()
-        return np.frombuffer(row[0], dtype=np.uint32)
+    def _similarity_to_head(self, signature: np.ndarray, cluster_id: str) -> float:
+        head = self.store.signature_of(cluster_id)
+        assert head is not None, f"cluster {cluster_id} has no indexed first member"
+        return self._similarity(signature, head)
 
     def _similarity_to(self, article_id: str, cluster_id: str) -> float:
         if article_id == cluster_id:
             return 1.0
-        return self._similarity(self._signature_of(article_id), self._signature_of(cluster_id))
+        own = self.store.signature_of(article_id)
+        assert own is not None, f"{article_id} is clustered but not indexed"
+        return self._similarity_to_head(own, cluster_id)
