@@ -63,6 +63,7 @@ class ArchivePipeline:
         self.uploader: Uploader | None = None
         self.state = run_state(db_path)
         self._in_flight = self.state.in_flight
+        self.redis_url = redis_url
         self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
 
     @classmethod
@@ -81,7 +82,14 @@ class ArchivePipeline:
 
     async def open_spider(self) -> None:
         self.catalog = Catalog.shared(self.db_path)
-        self.neardup = NearDuplicateIndex(self.catalog.db, *self.near)
+        # With many workers the index is shared in Redis: their clusters are the ones a single
+        # process makes. The one catalog recomputes them at ingest, so a worker's copy of a
+        # cluster in its working catalog is only its view of the moment.
+        self.neardup = (
+            NearDuplicateIndex.for_redis(self.redis_url, *self.near)
+            if self.redis_url
+            else NearDuplicateIndex(self.catalog.db, *self.near)
+        )
         if self.state.uploader is None:
             store = open_store(self.store_uri)
             warc_bytes, interval, workers = self.upload

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from pipelines.neardup import NearDuplicateIndex
 from tests.conftest import Archive, archive_env
 from tests.platforms import PlatformSite, make_posts
 from tests.site import PAGES
@@ -123,6 +124,12 @@ def test_workers_share_one_frontier_and_archive_every_post_once(tmp_path, news, 
     clusters = partition(catalog.db)
     assert any(len(c) > 1 for c in clusters)
     assert clusters == single_process_partition(tmp_path, news)
+    # The clusters the workers built together in Redis as they crawled are the same.
+    shared = NearDuplicateIndex.for_redis(redis_url)
+    seen: dict[str, set[str]] = {}
+    for article_id, url in catalog_rows(catalog.db, "select id, url from articles"):
+        seen.setdefault(shared.store.cluster_of(article_id) or "", set()).add(url)
+    assert {frozenset(c) for c in seen.values()} == clusters
 
 
 def test_next_run_starts_afresh_and_knows_what_other_workers_archived(tmp_path, news, redis_url):
