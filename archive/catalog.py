@@ -132,27 +132,49 @@ class Catalog:
                 )
                 self.db.execute("delete from clusters where id = ?", [other])
             if previous is not None and previous["content_sha256"] != article["content_sha256"]:
-                self.db["revisions"].insert(
-                    {
-                        "id": f"{previous['id']}:{previous['content_sha256'][:16]}",
-                        "article_id": previous["id"],
-                        "content_sha256": previous["content_sha256"],
-                        "title": previous["title"],
-                        "text": previous["text"],
-                        "json_key": previous["json_key"],
-                        "raw_key": previous["raw_key"],
-                        "raw_offset": previous.get("raw_offset"),
-                        "raw_length": previous.get("raw_length"),
-                        "fetched_at": previous["fetched_at"],
-                        "superseded_at": article["fetched_at"],
-                    },
-                    pk="id",
-                    ignore=True,
-                )
+                self._keep_revision(previous, article["fetched_at"])
             self._upsert("articles", article, "id")
             self._upsert("captures", capture, "id")
             if article.get("cluster_id"):
                 self._refresh_cluster(article["cluster_id"], article["fetched_at"])
+
+    def record_earlier_version(self, article: dict[str, Any], capture: dict[str, Any]) -> None:
+        """Keep a text version fetched before the article's current one, which reached the
+        catalog late (`wirearchive ingest`), as a revision between the versions around it."""
+        with self.db.atomic():
+            later = self.db.execute(
+                "select min(fetched_at) from (select fetched_at from articles where id = :id "
+                "union all select fetched_at from revisions where article_id = :id) "
+                "where fetched_at > :at",
+                {"id": article["id"], "at": article["fetched_at"]},
+            ).fetchone()[0]
+            self.db.execute(  # the version before it was superseded by it, not by `later`
+                "update revisions set superseded_at = ? where article_id = ? "
+                "and fetched_at < ? and superseded_at = ?",
+                [article["fetched_at"], article["id"], article["fetched_at"], later],
+            )
+            self._keep_revision(article, later)
+            self._upsert("captures", capture, "id")
+
+    def _keep_revision(self, version: dict[str, Any], superseded_at: str) -> None:
+        """An article version that is no longer its current text, as a `revisions` row."""
+        self.db["revisions"].insert(
+            {
+                "id": f"{version['id']}:{version['content_sha256'][:16]}",
+                "article_id": version["id"],
+                "content_sha256": version["content_sha256"],
+                "title": version["title"],
+                "text": version["text"],
+                "json_key": version["json_key"],
+                "raw_key": version["raw_key"],
+                "raw_offset": version.get("raw_offset"),
+                "raw_length": version.get("raw_length"),
+                "fetched_at": version["fetched_at"],
+                "superseded_at": superseded_at,
+            },
+            pk="id",
+            ignore=True,
+        )
 
     def record_capture(self, capture: dict[str, Any], waiting: tuple[str, ...] = ()) -> None:
         """Write a capture that made no new article text (a revisit, or a page whose text
@@ -205,6 +227,11 @@ class Catalog:
             "or exists(select 1 from revisions where json_key = ?)"
         )
         return bool(self.db.conn.execute(query, [json_key, json_key]).fetchone()[0])
+
+    def capture(self, capture_id: str) -> dict[str, Any] | None:
+        """The capture row with this id, or None."""
+        rows = self._rows("select * from captures where id = ?", [capture_id])
+        return rows[0] if rows else None
 
     def capture_ids_in(self, warc_key: str) -> set[str]:
         """Ids of the captures the catalog has in one WARC file."""

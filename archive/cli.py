@@ -433,10 +433,103 @@ def reindex(obj: dict[str, str]) -> None:
     catalog = Catalog(obj["db"])
     index = NearDuplicateIndex(catalog.db, *near_settings(settings))
     counts = rebuild(open_store(obj["store"]), catalog, index)
+    stories = catalog.db.execute("select count(*) from clusters").fetchone()[0]
     click.echo(
         f"reindexed {counts.articles} articles ({counts.versions} texts), "
-        f"{counts.captures} captures, {counts.clusters} stories from {obj['store']}"
+        f"{counts.captures} captures, {stories} stories from {obj['store']}"
     )
+    if counts.deferred:
+        click.echo(
+            f"{counts.deferred} WARC files deferred: objects they need are not in the store "
+            "yet; `wirearchive ingest` indexes them once they are",
+            err=True,
+        )
+
+
+@cli.command()
+@click.option("--follow", is_flag=True, help="Keep ingesting until SIGINT or SIGTERM.")
+@click.option(
+    "--interval",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds between passes with --follow.",
+)
+@click.option("--full", is_flag=True, help="List all of raw/ (the first pass), not recent days.")
+@click.option(
+    "--lookback-days",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="List the day folders from the newest ingested one less N days.",
+)
+@click.pass_obj
+def ingest(
+    obj: dict[str, str], follow: bool, interval: float, full: bool, lookback_days: int
+) -> None:
+    """Index the WARC files and articles that crawling machines uploaded to the store.
+
+    Incremental: WARC files already ingested are skipped, and only the recent day folders of
+    raw/ are listed. A WARC file whose article documents are not in the store yet is
+    deferred to the next pass. Holds the catalog's crawl lock, so no local crawl writes
+    meanwhile. With --follow, store errors are reported and the pass is tried again; SIGINT
+    or SIGTERM ends the run after the current pass.
+    """
+    import logging
+    import signal
+    import threading
+
+    from archive.catalog import Catalog
+    from archive.lock import CrawlLocked, crawl_lock
+    from archive.store import StoreError, open_store
+    from pipelines.neardup import NearDuplicateIndex, near_settings
+
+    settings = _checked_settings(obj)
+    try:
+        store = open_store(obj["store"])
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")  # deferred WARC files
+    stop = threading.Event()
+    if follow:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
+    try:
+        with crawl_lock(obj["db"]):
+            catalog = Catalog(obj["db"])
+            index = NearDuplicateIndex(catalog.db, *near_settings(settings))
+            try:
+                while True:
+                    if _ingest_pass(store, catalog, index, full, lookback_days, follow):
+                        full = False  # caught up: the next passes list the recent days only
+                    if not follow or stop.wait(interval):
+                        break
+            finally:
+                catalog.close()
+    except CrawlLocked as exc:
+        raise click.ClickException(f"cannot ingest: {exc}") from None
+
+
+def _ingest_pass(
+    store: Any, catalog: Any, index: Any, full: bool, lookback_days: int, follow: bool
+) -> bool:
+    """One ingest pass, its counts printed; False after a store error, which is reported
+    with --follow (the next pass tries again) and fatal without it."""
+    from archive.ingest import ingest
+    from archive.store import StoreError
+
+    try:
+        counts = ingest(store, catalog, index, full, lookback_days)
+    except (StoreError, OSError) as exc:
+        if not follow:
+            raise click.ClickException(f"cannot ingest from {store.uri}: {exc}") from None
+        click.echo(f"store error, trying again next pass: {exc}", err=True)
+        return False
+    click.echo(
+        f"ingested {counts.warcs} WARC files: {counts.captures} captures, "
+        f"{counts.articles} articles ({counts.versions} texts); {counts.deferred} deferred"
+    )
+    return True
 
 
 @cli.command()

@@ -217,12 +217,20 @@ def _v5_warc_files_and_spool(db: Database) -> None:
     db["pending_objects"].create({"key": str, "created_at": str}, pk="key", if_not_exists=True)
 
 
+def _v6_ingested_warcs(db: Database) -> None:
+    """WARC files of the store that `wirearchive ingest` has indexed (skipped next time)."""
+    db["ingested_warcs"].create(
+        {"key": str, "captures": int, "ingested_at": str}, pk="key", if_not_exists=True
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_articles_and_captures,
     _v2_ledger_revisions_crawls,
     _v3_listing_metadata,
     _v4_near_duplicates,
     _v5_warc_files_and_spool,
+    _v6_ingested_warcs,
 ]
 
 

@@ -284,13 +284,18 @@ class S3Store:
         return self._exists(self._key(key))
 
     def keys(self, prefix: str) -> Iterator[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/"
         )
         strip = f"{self.prefix}/" if self.prefix else ""
-        for page in pages:
-            for item in page.get("Contents", []):
-                yield item["Key"].removeprefix(strip)
+        try:
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"].removeprefix(strip)
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(f"S3 list {self.uri}/{prefix} failed: {exc}") from exc
 
     def check(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

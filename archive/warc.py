@@ -2,8 +2,9 @@
 
 One capture is a group of gzip members appended together to a WARC file: its response record
 (or a revisit record when the payload is already archived, or the server answered 304), the
-request record, and a metadata record that ties the capture to its article, so that
-`wirearchive reindex` can rebuild the catalog from the WARC files alone.
+request record, and a metadata record that ties the capture to its article (and names the
+article document a new text version brings), so that `wirearchive reindex` and `ingest` can
+rebuild the catalog from the WARC files alone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import gzip
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -63,10 +64,11 @@ def payload_digest(body: bytes) -> str:
 
 
 def capture_records(
-    capture: Capture, metadata: dict[str, str], earlier: Earlier | None = None
+    capture: Capture, metadata: Mapping[str, str | None], earlier: Earlier | None = None
 ) -> CaptureRecords:
-    """The WARC records of one capture. With `earlier`, the response is a revisit record
-    (server-not-modified for a 304, identical-payload-digest otherwise)."""
+    """The WARC records of one capture; `metadata` fields that are None are left out. With
+    `earlier`, the response is a revisit record (server-not-modified for a 304,
+    identical-payload-digest otherwise)."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=False)
     date = _warc_date(capture.fetched_at)

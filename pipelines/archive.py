@@ -171,7 +171,8 @@ class ArchivePipeline:
             await self._confirm_original(item)
         payload = payload_sha256(item.body)
         earlier = self.catalog.earlier_capture(item.url, payload)
-        records = await self._records(item, payload, earlier)
+        key = article_key(item.article_id, item.content_sha256)
+        records = await self._records(item, payload, earlier, key)
         # From here to the commit, no await: see the module docstring.
         location = self.uploader.warc.append(records)
         raw = (
@@ -225,13 +226,20 @@ class ArchivePipeline:
         self.uploader.written()
 
     async def _records(
-        self, item: Capture, payload: str, earlier: dict[str, Any] | None
+        self,
+        item: Capture,
+        payload: str,
+        earlier: dict[str, Any] | None,
+        json_key: str | None = None,
     ) -> CaptureRecords:
+        """The capture's WARC records; `json_key` names the article document a capture with
+        a new text version brings (what `wirearchive ingest` fetches with it)."""
         metadata = {
             "article-id": item.article_id or "",
             "source": item.source,
             "input-url": item.input_url,
             "payload-sha256": payload,
+            "article-key": json_key,
         }
         refers = Earlier(earlier["id"], earlier["url"], earlier["fetched_at"]) if earlier else None
         return await asyncio.to_thread(capture_records, item, metadata, refers)
