@@ -9,7 +9,7 @@ does), starts a private redis-server, then in one run:
   and for the workers the Redis server's CPU ms per page and its memory per page (the
   frontier's seen-set, the shared article hashes, the near-duplicate index);
 - `wirearchive ingest` of the workers' store into a fresh catalog: articles/s of the single
-  writer;
+  writer, and the catalog's bytes per article;
 - what the store holds per page: objects (one S3 PUT each, more for multipart WARC files)
   and bytes.
 
@@ -177,6 +177,7 @@ def main() -> None:
         if proc.returncode != 0:
             sys.exit(f"ingest failed:\n{proc.stderr[-3000:]}")
         ingested = articles(catalog / "archive.db")
+        catalog_bytes = sum(p.stat().st_size for p in catalog.glob("archive.db*"))
         objects, puts, size = store_figures(base / "store")
 
     per = 1000 / args.posts
@@ -192,6 +193,7 @@ def main() -> None:
     for kind, used in memory.items():
         print(f"| Redis bytes/page, {kind} | - | {used / args.posts:.0f} |")
     print(f"| ingest, articles/s (one writer) | - | {ingested / ingest_seconds:.1f} |")
+    print(f"| catalog bytes/article (SQLite with FTS) | - | {catalog_bytes / ingested:.0f} |")
     print(f"| store objects/page | - | {objects / args.posts:.2f} |")
     print(f"| store PUT requests/page | - | {puts / args.posts:.2f} |")
     print(f"| store bytes/page | - | {size / args.posts:.0f} |")
