@@ -57,7 +57,6 @@ class AutoSpider(BloggerSpider, WordPressSpider, SitemapSpider, SiteSpider):
             sitemaps_from_robots(response.body, response.url) if response.status == 200 else []
         )
         if sitemaps:
-            self._last_success = self.last_good_crawl()
             yield from self._choose(f"sitemap ({', '.join(sitemaps)})", self._sitemaps(sitemaps))
         else:
             yield from self._choose("site", self.site_start(response.meta["wa_home"], again=True))

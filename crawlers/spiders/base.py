@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import scrapy
@@ -125,6 +126,12 @@ class SourceSpider(scrapy.Spider):
             if capture.status == UNCHANGED:
                 capture.article_id = request.meta.get("wa_known_article")
         yield capture
+
+    @cached_property
+    def last_success(self) -> str | None:
+        """last_good_crawl(), read once. A property, not state set by one callback for
+        another: with many workers on one frontier, any worker may run any callback."""
+        return self.last_good_crawl()
 
     def last_good_crawl(self) -> str | None:
         """A day before the start of the last crawl that read this source completely (None:

@@ -25,7 +25,6 @@ class SitemapSpider(SourceSpider):
 
     def sitemap_start(self, url: str) -> Iterable[scrapy.Request]:
         """Read `url` as a sitemap if it looks like one, else find the sitemaps in robots.txt."""
-        self._last_success = self.last_good_crawl()
         path = urlsplit(url).path.lower()
         if path.endswith((".xml", ".xml.gz", ".gz")):
             yield from self.listing(url, self.parse_sitemap, entry_point=True)
@@ -56,7 +55,7 @@ class SitemapSpider(SourceSpider):
             yield from self.article_requests(sitemap.entries)
             return
         for child in sitemap.entries:
-            if self._last_success and child.updated and child.updated < self._last_success:
+            if self.last_success and child.updated and child.updated < self.last_success:
                 self.crawler.stats.inc_value("wa/sitemaps_unchanged")
                 continue
             yield from self.listing(child.url, self.parse_sitemap)
