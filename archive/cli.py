@@ -106,16 +106,23 @@ def archive_urls(
     return [results[u] for u in unique]
 
 
+def _sources_options(command: Any) -> Any:
+    """--sources FILE and --source NAME..., for the commands that read the sources file."""
+    command = click.option(
+        "--source", "names", multiple=True, help="Only this source (repeatable)."
+    )(command)
+    return click.option(
+        "--sources",
+        "sources_file",
+        default="sources.toml",
+        show_default=True,
+        envvar="WIREARCHIVE_SOURCES",
+        help="The sources file (TOML; env WIREARCHIVE_SOURCES).",
+    )(command)
+
+
 @cli.command()
-@click.option(
-    "--sources",
-    "sources_file",
-    default="sources.toml",
-    show_default=True,
-    envvar="WIREARCHIVE_SOURCES",
-    help="The sources file (TOML; env WIREARCHIVE_SOURCES).",
-)
-@click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@_sources_options
 @click.option("--since", help="Only posts published on or after DATE (YYYY-MM-DD).")
 @click.option("--max-pages", type=click.IntRange(min=0), help="At most N posts per source.")
 @click.option(
@@ -188,15 +195,7 @@ def crawl(
 
 
 @cli.command()
-@click.option(
-    "--sources",
-    "sources_file",
-    default="sources.toml",
-    show_default=True,
-    envvar="WIREARCHIVE_SOURCES",
-    help="The sources file (TOML; env WIREARCHIVE_SOURCES).",
-)
-@click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
+@_sources_options
 @click.option(
     "--redis",
     "redis_url",
