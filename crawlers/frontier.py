@@ -61,11 +61,11 @@ local left = redis.call('ZCARD', queue)
 for _, worker in ipairs(redis.call('SMEMBERS', workers)) do
   local held = base .. ':held:' .. worker
   if redis.call('EXISTS', alive .. worker) == 0 then
-    local pairs = redis.call('HGETALL', held)
-    for i = 1, #pairs, 2 do
-      redis.call('ZADD', queue, pairs[i + 1], pairs[i])
+    local entries = redis.call('HGETALL', held)
+    for i = 1, #entries, 2 do
+      redis.call('ZADD', queue, entries[i + 1], entries[i])
     end
-    left = left + #pairs / 2
+    left = left + #entries / 2
     redis.call('DEL', held)
     redis.call('SREM', workers, worker)
   else
