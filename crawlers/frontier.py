@@ -118,15 +118,6 @@ class LeasedQueue(PriorityQueue):
         if encoded:
             self.server.hdel(self.held_key, *encoded)
 
-    def give_back(self) -> None:
-        """Return every request this worker holds to the queue (a clean stop)."""
-        pairs = self.server.hgetall(self.held_key)
-        if pairs:
-            pipe = self.server.pipeline()
-            pipe.zadd(self.key, {data: float(score) for data, score in pairs.items()})
-            pipe.delete(self.held_key)
-            pipe.execute()
-
 
 class RedisFrontier(Scheduler):
     """The scrapy-redis scheduler with leased requests and run life-cycle (module docstring)."""
@@ -180,6 +171,12 @@ class RedisFrontier(Scheduler):
 
     def close(self, reason: str) -> None:
         self._finish_done()
+        # Stop beating: the settling below then gives back what this worker still holds, as
+        # any worker would for a dead one.
+        self._beat.set()
+        if self._beater is not None:
+            self._beater.join()
+        self.server.delete(self._alive_key)
         self._next_settle = 0.0
         if not self.seed_only and not self.has_pending_requests():
             source = self.spider.source.name  # type: ignore[attr-defined]
@@ -187,11 +184,7 @@ class RedisFrontier(Scheduler):
             logger.info("run %s of %s is complete", self.run, source)
             for suffix in ("requests", "seen", "workers", "seeded"):
                 self.server.expire(f"{self.base}:{suffix}", RUN_TTL)
-        else:
-            self.queue.give_back()
         self.server.srem(f"{self.base}:workers", self.worker)
-        self._beat.set()
-        self.server.delete(self._alive_key)
 
     def enqueue_request(self, request: Request) -> bool:
         # Entry points are requested with dont_filter, but with many workers each seed must
