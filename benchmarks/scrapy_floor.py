@@ -28,7 +28,7 @@ from tests.platforms import PlatformSite, make_posts  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 
-SPIDER = '''
+SPIDER = """
 import sys
 from scrapy.crawler import CrawlerProcess
 from scrapy.spiders import SitemapSpider
@@ -48,16 +48,14 @@ process = CrawlerProcess({
 })
 process.crawl(Bare)
 process.start()
-'''
+"""
 
 
 def bare_crawl(site: PlatformSite) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of the bare Scrapy crawl of the site, in a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", SPIDER, f"{site.origin}/sitemap_index.xml"], check=True
-    )
+    subprocess.run([sys.executable, "-c", SPIDER, f"{site.origin}/sitemap_index.xml"], check=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -67,8 +65,11 @@ def bare_crawl(site: PlatformSite) -> tuple[float, float]:
 def startup_cpu() -> float:
     """CPU seconds of starting and stopping the same process with nothing to crawl."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", SPIDER, "http://127.0.0.1:9/none.xml"], check=False,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", SPIDER, "http://127.0.0.1:9/none.xml"],
+        check=False,
+        capture_output=True,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -101,8 +102,10 @@ def main() -> None:
     print(f"| bare Scrapy crawl, CPU ms/page (start-up excluded) | {floor_ms:.1f} |")
     print(f"| bare Scrapy crawl, pages/s on one core | {args.posts / wall:.0f} |")
     print(f"| extraction (extract_page), CPU ms/page | {extract_ms:.1f} |")
-    print(f"| best end-to-end / extraction limit, all cores extracting | "
-          f"{extract_ms / (extract_ms + floor_ms):.2f} |")
+    print(
+        f"| best end-to-end / extraction limit, all cores extracting | "
+        f"{extract_ms / (extract_ms + floor_ms):.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -171,12 +171,15 @@ class NearDuplicateIndex:
     def _similar_clusters(self, signature: np.ndarray) -> dict[str, str]:
         """Clusters with a member at or above the threshold -> that cluster's first_seen."""
         pairs = list(self._band_hashes(signature))
-        where = " or ".join("(band = ? and hash = ?)" for _ in pairs)
+        bands = ", ".join("(?, ?)" for _ in pairs)
+        # Candidates first, each once (a near copy shares most bands), then their rows.
         rows = self.db.conn.execute(
-            f"select distinct m.article_id, m.cluster_id, m.signature, c.first_seen "
-            f"from lsh_bands b join minhashes m on m.article_id = b.article_id "
-            f"join minhashes c on c.article_id = m.cluster_id "
-            f"where {where} limit {MAX_CANDIDATES}",
+            f"with q(band, hash) as (values {bands}), "
+            f"candidates(id) as (select distinct b.article_id from q join lsh_bands b "
+            f"on b.band = q.band and b.hash = q.hash limit {MAX_CANDIDATES}) "
+            f"select m.article_id, m.cluster_id, m.signature, c.first_seen from candidates "
+            f"join minhashes m on m.article_id = candidates.id "
+            f"join minhashes c on c.article_id = m.cluster_id",
             [value for pair in pairs for value in pair],
         ).fetchall()
         found: dict[str, str] = {}

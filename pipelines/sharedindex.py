@@ -5,8 +5,10 @@ decide alike; one process alone keeps this in its catalog (pipelines/dedup.py)."
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-import redis
+if TYPE_CHECKING:
+    import redis
 
 PREFIX = "wirearchive:articles"
 
@@ -50,5 +52,8 @@ class SharedArticles:
 
 @cache
 def shared_articles(url: str) -> SharedArticles:
-    """The shared article index in the Redis database at `url` (one client per process)."""
+    """The shared article index in the Redis database at `url` (one client per process);
+    redis is imported only here, so that a crawl without Redis does not load it."""
+    import redis
+
     return SharedArticles(redis.Redis.from_url(url))
