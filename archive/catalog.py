@@ -124,7 +124,8 @@ class Catalog:
         the store has them all."""
         with self.db.atomic():
             self._wait_for(waiting)
-            article["pending"] = self._waiting(article["raw_key"], article["json_key"])
+            keys = (article["raw_key"], article["json_key"])
+            article["pending"] = int(any(k in waiting for k in keys) or self._waiting(*keys))
             for other in merged_clusters:
                 self.db.execute(
                     "update articles set cluster_id = ? where cluster_id = ?",
@@ -241,21 +242,17 @@ class Catalog:
     def earlier_capture(self, url: str, payload: str | None = None) -> dict[str, Any] | None:
         """The latest full response archived for `url`, or with payload hash `payload` (of
         this URL first, else of any): what a revisit record refers to."""
-        choices = (
-            [("url = ? and payload_sha256 = ?", [url, payload]), ("payload_sha256 = ?", [payload])]
+        where, order, params = (
+            ("payload_sha256 = ?", "url = ? desc, fetched_at desc", [payload, url])
             if payload
-            else [("url = ?", [url])]
+            else ("url = ?", "fetched_at desc", [url])
         )
-        for where, params in choices:
-            rows = self._rows(
-                f"select * from captures where {where} and warc_offset is not null "
-                "and coalesce(record_type, 'response') = 'response' "
-                "order by fetched_at desc limit 1",
-                params,
-            )
-            if rows:
-                return rows[0]
-        return None
+        rows = self._rows(
+            f"select * from captures where {where} and warc_offset is not null "
+            f"and coalesce(record_type, 'response') = 'response' order by {order} limit 1",
+            params,
+        )
+        return rows[0] if rows else None
 
     def _refresh_cluster(self, cluster_id: str, now: str) -> None:
         """The cluster's size, origin (the copy on a wire service's own site, else the
@@ -325,14 +322,23 @@ class Catalog:
         return rows[0] if rows else None
 
     def record_ledger(self, row: dict[str, Any]) -> None:
-        """Upsert a ledger row; fields left out or None keep their stored values, and the
-        listing date only moves forward (a feed and a sitemap may date one post differently)."""
-        with self.db.atomic():
-            existing = self.ledger_entry(row["url"]) or {"first_seen": row["last_seen"]}
-            merged = existing | {k: v for k, v in row.items() if v is not None}
-            if existing.get("lastmod") and row.get("lastmod"):
-                merged["lastmod"] = max(existing["lastmod"], row["lastmod"])
-            self._upsert("ledger", merged, "url")
+        """Upsert a ledger row (first seen: its `last_seen`); fields left out or None keep
+        their stored values, and the listing date only moves forward (a feed and a sitemap
+        may date one post differently). One statement, in the open transaction if any."""
+        names = [n for n in row if n != "first_seen"]
+        updates = ", ".join(
+            f"[{n}] = coalesce(max(excluded.[{n}], [{n}]), excluded.[{n}], [{n}])"
+            if n == "lastmod"
+            else f"[{n}] = coalesce(excluded.[{n}], [{n}])"
+            for n in names
+            if n != "url"
+        )
+        self.db.execute(
+            f"insert into ledger ({', '.join(f'[{n}]' for n in names)}, [first_seen]) "
+            f"values ({', '.join('?' for _ in names)}, ?) on conflict([url]) do update set "
+            + updates,
+            [*(row[n] for n in names), row["last_seen"]],
+        )
 
     def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:
         """A new `crawls` row, status running; its id."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,22 +111,32 @@ def job_dir_of(job_dir: str, source: str) -> Path:
 
 
 def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> list[Any]:
+    """Run one crawler per source to the end. Each keeps its frontier on disk (Scrapy's disk
+    queues): in `--job-dir` to resume from, else in a scratch folder removed at the end, so
+    that a sitemap of any size does not hold all its requests in memory."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
     process = CrawlerProcess(settings)
     crawlers = []
-    for number, source in enumerate(sources):
-        own = settings.copy()
-        if options.job_dir:
-            own.set("JOBDIR", str(job_dir_of(options.job_dir, source.name)), priority="cmdline")
-        # The first crawler installs the reactor, as CrawlerProcess.create_crawler would.
-        spider = process.spider_loader.load(source.kind)
-        crawler = Crawler(spider, own, init_reactor=number == 0)
-        crawlers.append(crawler)
-        process.crawl(crawler, source=source, since=options.since, max_pages=options.max_pages)
-    if options.progress:
-        _show_progress(crawlers, sources)
-    process.start()
+    with contextlib.ExitStack() as stack:
+        job_dir = options.job_dir
+        if job_dir is None and not settings.get("WIREARCHIVE_REDIS"):  # Redis keeps its own
+            job_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wa-frontier-"))
+        for number, source in enumerate(sources):
+            own = settings.copy()
+            if job_dir is not None:
+                own.set("JOBDIR", str(job_dir_of(job_dir, source.name)), priority="cmdline")
+            # The first crawler installs the reactor, as CrawlerProcess.create_crawler would.
+            spider = process.spider_loader.load(source.kind)
+            crawler = Crawler(spider, own, init_reactor=number == 0)
+            crawlers.append(crawler)
+            process.crawl(crawler, source=source, since=options.since, max_pages=options.max_pages)
+        if options.progress:
+            _show_progress(crawlers, sources)
+        # What start-up made (modules, Scrapy's components) lives as long as the crawl: out
+        # of the collector's way, its full collections stop walking it again and again.
+        gc.freeze()
+        process.start()
     if options.progress:
         sys.stderr.write("\n")
     return crawlers

@@ -1,5 +1,13 @@
-"""One per crawling process and catalog: the open WARC file, and the upload of the spool to
-the store in the background (after each WARC rotation, every few seconds, and at the end)."""
+"""One per crawling process and catalog: the open WARC file, the catalog transaction that
+indexes it, and the upload of the spool to the store in the background (after each WARC
+rotation, every few seconds, and at the end).
+
+Captures are committed in groups: their rows go into one open transaction, committed
+COMMIT_DELAY seconds after it was opened (sooner once BATCH_CAPTURES wait for it, or when a
+capture asks for it), so that one commit writes the index pages many captures share. The WARC
+file is rotated only right after a commit, so its records are always those of committed rows
+plus, at its end, those of the open transaction: what recovery cuts off after a kill.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +20,13 @@ from archive.catalog import Catalog
 from archive.flush import recover
 from archive.spool import Spool, Upload, upload
 from archive.store import ObjectStore, StoreError
-from archive.warcfile import WarcFile
+from archive.warc import CaptureRecords
+from archive.warcfile import WarcFile, WarcLocation
 
 logger = logging.getLogger(__name__)
+
+COMMIT_DELAY = 0.25  # seconds a transaction stays open for more captures to join it
+BATCH_CAPTURES = 32  # captures waiting for a commit that make it happen at once
 
 
 def spool_dir(db_path: str, setting: str | None) -> Path:
@@ -33,6 +45,7 @@ class Uploader:
         warc_bytes: int,
         interval: float = 10.0,
         workers: int = 4,
+        commit_delay: float = COMMIT_DELAY,
     ) -> None:
         self.catalog = catalog
         self.store = store
@@ -45,6 +58,10 @@ class Uploader:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._outage = False
+        self.commit_delay = commit_delay
+        self._first: WarcLocation | None = None  # the open transaction's first record
+        self._waiters: list[asyncio.Future[None]] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Recover what an earlier killed run left, then upload in the background."""
@@ -58,9 +75,78 @@ class Uploader:
         self._task = asyncio.get_running_loop().create_task(self._loop())
         self.kick()
 
-    def written(self) -> None:
-        """A capture was appended: rotate the WARC file when it is full."""
+    def begin(self) -> None:
+        """Open the transaction the next catalog writes join, unless one is open; it is
+        committed within `commit_delay` seconds."""
+        if not self.catalog.db.conn.in_transaction:
+            self.catalog.db.conn.execute("BEGIN IMMEDIATE")
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.commit_delay, self.commit)
+
+    def append(self, records: CaptureRecords) -> WarcLocation:
+        """Append a capture's records to the WARC file, in the open transaction (opened if
+        none is): its rows must follow with no await in between, or `undo` it. A full file
+        is first committed and rotated (the transaction holds only whole captures here)."""
         if self.warc.full:
+            self.commit()
+        self.begin()
+        location = self.warc.append(records)
+        self._first = self._first or location
+        return location
+
+    def undo(self, location: WarcLocation) -> None:
+        """The rows of the last append could not be written: take its records back. Should
+        the failure have rolled back the whole transaction, the captures that were waiting
+        for it fail too, and their records go."""
+        if self.catalog.db.conn.in_transaction:
+            self.warc.undo(location)
+        else:
+            self._abandon(RuntimeError("the catalog transaction was rolled back"))
+
+    async def committed(self, now: bool = False) -> None:
+        """Wait until the rows written so far are committed (raises if they cannot be);
+        `now`: commit them without waiting for more captures to join."""
+        if not self.catalog.db.conn.in_transaction:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        if now or len(self._waiters) >= BATCH_CAPTURES:
+            self.commit()
+        await waiter
+
+    def commit(self) -> None:
+        """Commit the open transaction, then rotate the WARC file if it is full."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        try:
+            if self.catalog.db.conn.in_transaction:
+                self.catalog.db.conn.execute("COMMIT")
+        except Exception as exc:
+            logger.exception("committing the catalog failed")
+            self._abandon(exc)
+            return
+        waiters, self._waiters, self._first = self._waiters, [], None
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.written()
+
+    def _abandon(self, exc: BaseException) -> None:
+        """Roll back the open transaction and take back every record appended in it."""
+        if self.catalog.db.conn.in_transaction:
+            self.catalog.db.conn.execute("ROLLBACK")
+        if self._first is not None:
+            self.warc.undo(self._first)
+        waiters, self._waiters, self._first = self._waiters, [], None
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+    def written(self) -> None:
+        """Rotate the WARC file when it is full; only between transactions."""
+        if self.warc.full and not self.catalog.db.conn.in_transaction:
             self.warc.rotate()
             self.kick()
 
@@ -69,11 +155,12 @@ class Uploader:
         self._wake.set()
 
     async def stop(self) -> Upload:
-        """Close the WARC file and upload everything; what the last round did."""
+        """Commit, close the WARC file and upload everything; what the last round did."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.commit()
         self.warc.close()
         return await self.round()
 
@@ -91,6 +178,8 @@ class Uploader:
             if result.written:
                 await asyncio.to_thread(self.store.sync)
             self.catalog.mark_stored(result.stored)  # then out of the spool: see flush.settle
+            if self.catalog.db.conn.in_transaction:
+                self.commit()
             await asyncio.to_thread(self.spool.discard, result.stored)
             if result.error and not self._outage:
                 logger.error(
@@ -107,8 +196,11 @@ class Uploader:
 
     async def _loop(self) -> None:
         while True:
+            # Not wait_for: on Python 3.11 it loses a cancel (stop) that comes as the event is
+            # set, and the loop would go on for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 await self.round()

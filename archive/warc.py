@@ -10,7 +10,6 @@ rebuild the catalog from the WARC files alone.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 from collections.abc import Iterator, Mapping
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+from zlib_ng import gzip_ng
 
 from crawlers.items import Capture
 
@@ -128,12 +128,12 @@ def capture_records(
 
 
 def _member(writer: WARCWriter, out: io.BytesIO, record: Any) -> bytes:
-    """One record as its own gzip member (level 6: warcio's 9 costs 50% more CPU a page
-    for 1% smaller files)."""
+    """One record as its own gzip member: zlib-ng at level 6 (half of zlib's CPU for files
+    1% larger; warcio's level 9 costs twice as much again for 1% smaller files)."""
     out.seek(0)
     out.truncate()
     writer.write_record(record)
-    return gzip.compress(out.getvalue(), compresslevel=GZIP_LEVEL, mtime=0)
+    return gzip_ng.compress(out.getvalue(), compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def warcinfo_record(filename: str) -> bytes:

@@ -92,6 +92,9 @@ EXTENSIONS = {
     "crawlers.runstats.CrawlRecorder": 500,
     "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # The memory limit below, on this process's own peak (crawlers/memusage.py).
+    "scrapy.extensions.memusage.MemoryUsage": None,
+    "crawlers.memusage.OwnMemoryUsage": 0,
 }
 REMOTE_CONTROL_ENABLED = False
 

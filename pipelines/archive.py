@@ -1,9 +1,10 @@
 """Pipeline stage 3: keep the raw capture (WARC records) and the article (JSON), then index.
 
 Every capture is appended to this process's open WARC file in the spool and its catalog rows
-are written right after, with no await in between: a killed run leaves at most records of
-captures the catalog never got, at the end of the file, which recovery cuts off. The article
-JSON goes to the spool after its row (a row has all it needs to write it again). Rows stay
+are written right after, with no await in between, into the transaction the uploader commits
+for a group of captures (archive/uploader.py): a killed run leaves at most records of captures
+the catalog never got, at the end of the file, which recovery cuts off. The article JSON goes
+to the spool once its row is committed (a row has all it needs to write it again). Rows stay
 pending until the uploader has put their objects in the store, so a row shown as archived
 never points at an object the store does not have. Every outcome also updates the URL ledger
 that incremental crawls read.
@@ -25,6 +26,7 @@ from archive.warc import CaptureRecords, Earlier, capture_records, payload_sha25
 from archive.warcfile import DEFAULT_WARC_BYTES, WarcLocation
 from crawlers.capture import now_iso
 from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
+from pipelines.extract import ExtractPipeline
 from pipelines.neardup import (
     DEFAULT_SHINGLE_SIZE,
     DEFAULT_THRESHOLD,
@@ -149,6 +151,8 @@ class ArchivePipeline:
         fetched = item.status_code is not None and item.status_code != 304
         ok = item.status in (ARCHIVED, DUPLICATE, UNCHANGED)
         headers = {k.lower(): v for k, v in item.headers} if fetched and ok else {}
+        if self.uploader is not None:
+            self.uploader.begin()  # committed with the captures around it
         self.catalog.record_ledger(
             {
                 "url": item.input_url,
@@ -172,9 +176,9 @@ class ArchivePipeline:
         payload = payload_sha256(item.body)
         earlier = self.catalog.earlier_capture(item.url, payload)
         key = article_key(item.article_id, item.content_sha256)
-        records = await self._records(item, payload, earlier, key)
-        # From here to the commit, no await: see the module docstring.
-        location = self.uploader.warc.append(records)
+        records = self._records(item, payload, earlier, key)
+        # From here to the rows, no await: see the module docstring.
+        location = self.uploader.append(records)
         raw = (
             WarcLocation(earlier["warc_key"], earlier["warc_offset"], earlier["warc_length"])
             if earlier
@@ -194,13 +198,12 @@ class ArchivePipeline:
                     waiting=(location.key, row["json_key"]),
                 )
         except BaseException:
-            self.uploader.warc.undo(location)
+            self.uploader.undo(location)
             raise
+        await self._committed()
         if self.shared is not None:
             self.shared.archived(item.article_id, item.content_sha256)
-        document = article_document(row)
-        await asyncio.to_thread(self.uploader.spool.put, row["json_key"], document, sync=False)
-        self.uploader.written()
+        self.uploader.spool.put(row["json_key"], article_document(row), sync=False)
 
     async def _recapture(self, item: Capture) -> None:
         """An unchanged page fetched again: a revisit record (a 304, or the same bytes as an
@@ -214,18 +217,25 @@ class ArchivePipeline:
                 return  # nothing archived to refer to (an archive from before revisits)
             payload = earlier["payload_sha256"]
         assert payload is not None
-        records = await self._records(item, payload, earlier)
-        location = self.uploader.warc.append(records)
+        records = self._records(item, payload, earlier)
+        location = self.uploader.append(records)
         try:
             self.catalog.record_capture(
                 capture_row(item, records, location, payload, earlier), waiting=(location.key,)
             )
         except BaseException:
-            self.uploader.warc.undo(location)
+            self.uploader.undo(location)
             raise
-        self.uploader.written()
+        await self._committed()
 
-    async def _records(
+    async def _committed(self) -> None:
+        """Wait for the commit of the rows written: at once when no page is being extracted
+        (none would join the transaction soon: a one-URL `add`, the end of a crawl), else
+        with the group the uploader commits."""
+        assert self.uploader is not None
+        await self.uploader.committed(now=not ExtractPipeline.extracting)
+
+    def _records(
         self,
         item: Capture,
         payload: str,
@@ -242,7 +252,7 @@ class ArchivePipeline:
             "article-key": json_key,
         }
         refers = Earlier(earlier["id"], earlier["url"], earlier["fetched_at"]) if earlier else None
-        return await asyncio.to_thread(capture_records, item, metadata, refers)
+        return capture_records(item, metadata, refers)
 
     async def _confirm_original(self, item: Capture) -> None:
         """Point `duplicate_of` only at an archived article: if the original of this run failed

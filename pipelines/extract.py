@@ -13,7 +13,7 @@ import asyncio
 import multiprocessing
 import os
 import resource
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -47,6 +47,8 @@ class ExtractPipeline:
 
     # What the workers run; by reference, so a test can put a faulty stand-in in its place.
     work = staticmethod(extract_in_worker)
+    # Pages being extracted now, by every crawler of the process (see ArchivePipeline).
+    extracting: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class ExtractPipeline:
         content_type = dict((k.lower(), v) for k, v in item.headers).get("content-type", "")
         args = (item.body, content_type, item.url, self.agencies, self.shingle_size)
         future = self._pool.schedule(self.work, args=args, timeout=self.timeout)
+        ExtractPipeline.extracting += 1
         try:
             article = await asyncio.wrap_future(future)
         except TimeoutError:
@@ -112,6 +115,8 @@ class ExtractPipeline:
             return item.settle(FAILED, reason)
         except Exception as exc:  # trafilatura's own failures on odd pages
             return item.settle(FAILED, f"extraction error: {type(exc).__name__}: {exc}")
+        finally:
+            ExtractPipeline.extracting -= 1
         if article is None:
             return item.settle(FAILED, "no extractable article text")
         item.article = article
@@ -126,9 +131,11 @@ def limit_memory(megabytes: int) -> None:
 
 
 def worker_context() -> multiprocessing.context.ForkServerContext:
-    """Workers are forked by a forkserver that has imported the extractor once."""
+    """Workers are forked by a forkserver that has imported the extractor once, and
+    datasketch (with scipy) that the MinHash signature imports on first use: else every new
+    worker (one per `max_tasks` pages) would spend about 0.5 s of CPU importing it."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.extraction"])
+    context.set_forkserver_preload(["pipelines.extraction", "datasketch"])
     return context
 
 

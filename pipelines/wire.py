@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -81,6 +82,7 @@ AGENCY_DOMAINS: dict[str, tuple[str, ...]] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def agency_of_host(host: str | None) -> str | None:
     """The wire service whose own site `host` is, if any."""
     host = (host or "").lower().rstrip(".")

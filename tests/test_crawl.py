@@ -276,3 +276,18 @@ def test_progress_line_on_a_terminal(archive):
     assert proc.returncode == 0
     assert b"\r\x1b[Ktty: " in shown and b"posts" in shown
     assert b"INFO" not in shown  # the log stays quiet under the progress line
+
+
+def test_memory_guard_counts_the_crawl_process_not_the_one_that_started_it():
+    # ru_maxrss (what Scrapy's MemoryUsage reads) keeps the peak of the process before exec:
+    # started by a process holding 400 MB, a crawl would count them as its own.
+    code = (
+        "import resource; from crawlers.memusage import OwnMemoryUsage; "
+        "own = OwnMemoryUsage.__new__(OwnMemoryUsage).get_virtual_size(); "
+        "print(own, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"
+    )
+    ballast = b"x" * (400 * 2**20)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    del ballast
+    own, inherited = map(int, out.stdout.split())
+    assert inherited > 400 * 2**20 > own > 0

@@ -148,3 +148,24 @@ def test_cluster_origin_prefers_the_wire_services_own_site(tmp_path):
         )
     other = catalog.cluster("late")
     assert other["origin_id"] == "early" and other["wire_source"] is None
+
+
+def test_search_index_follows_title_and_text_only(tmp_path):
+    catalog = Catalog(tmp_path / "archive.db")
+    catalog.record(
+        _row("a1", "Talks on strategic stability in Geneva. " * 5, "h1", json_key="articles/a1"),
+        _capture("a1"),
+        waiting=("raw/x", "articles/a1"),
+    )
+    assert [h["id"] for h in catalog.search("geneva")] == []  # pending: not searchable yet
+
+    def index_writes() -> int:
+        return catalog.db.execute("select count(*) from articles_fts_data").fetchone()[0]
+
+    before = index_writes()
+    assert catalog.mark_stored(["raw/x", "articles/a1"]) == 1
+    assert index_writes() == before  # `pending = 0` left the index alone
+    assert [h["id"] for h in catalog.search("geneva")] == ["a1"]
+    catalog.db.execute("update articles set text = 'A recipe for okra.' where id = 'a1'")
+    assert catalog.search("geneva") == []
+    assert [h["id"] for h in catalog.search("okra")] == ["a1"]
