@@ -67,9 +67,9 @@ def archive_urls(
     extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
-    from pipelines.extract import start_workers_early
+    from pipelines.extract import start_workers
 
-    start_workers_early()
+    start_workers(warm=False)
     from archive.catalog import Catalog
     from archive.runner import run_spider
     from crawlers.items import ARCHIVED, DUPLICATE, FAILED, Capture

@@ -18,7 +18,7 @@ from archive.runner import ConfigError, check_config, project_settings
 from crawlers.capture import now_iso
 from crawlers.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
-from pipelines.extract import start_workers_early
+from pipelines.extract import start_workers
 
 COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
 
@@ -45,7 +45,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     """
     if options.redis and options.job_dir:
         raise ConfigError("--job-dir and --redis do not go together: Redis keeps the frontier")
-    start_workers_early()
+    start_workers(warm=True)
     settings = project_settings(
         {
             "WIREARCHIVE_DB": options.db,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from pipelines.extract import start_workers, worker_context  # noqa: E402
 from pipelines.extraction import extract_page  # noqa: E402
 from tests.platforms import PlatformSite, make_posts  # noqa: E402
 
@@ -57,11 +57,9 @@ class CrawlRun:
 def extraction_limit(bodies: list[bytes], workers: int) -> tuple[float, float]:
     """Extraction alone, `workers` processes, pages fed from memory: (pages/s, CPU seconds
     the workers spent extracting)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.extraction"])
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        warm = bodies[:workers] * 2  # import trafilatura in every worker first
-        list(pool.map(_extract, warm))
+    start_workers(warm=True)  # the crawl's own workers: forked warm
+    with ProcessPoolExecutor(workers, mp_context=worker_context()) as pool:
+        list(pool.map(_extract, bodies[:workers] * 2))  # every worker started first
         started = time.perf_counter()
         cpu = sum(pool.map(_extract, bodies, chunksize=4))
         return len(bodies) / (time.perf_counter() - started), cpu

@@ -57,14 +57,15 @@ class ExtractPipeline:
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
         timeout: float = 30.0,
         memory_mb: int = 1024,
-        max_tasks: int = 500,
+        max_tasks: int = 2000,
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.agencies = freeze_agencies(agencies)
         self.shingle_size = shingle_size
         self.timeout = timeout
         self.memory_mb = memory_mb
-        self.max_tasks = max_tasks  # a worker is replaced after this many pages
+        # A worker is replaced after this many pages (its memory is flat well past them).
+        self.max_tasks = max_tasks
         self._pool: ProcessPool | None = None
 
     @classmethod
@@ -130,19 +131,32 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+PRELOAD = ["pipelines.extraction", "datasketch"]
+
+
 def worker_context() -> multiprocessing.context.ForkServerContext:
     """Workers are forked by a forkserver that has imported the extractor once, and
     datasketch (with scipy) that the MinHash signature imports on first use: else every new
-    worker (one per `max_tasks` pages) would spend about 0.5 s of CPU importing it."""
+    worker (one per `max_tasks` pages) would spend about 0.5 s of CPU importing it. What it
+    preloads is set by `start_workers` when that ran first (the server starts only once)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pipelines.extraction", "datasketch"])
+    if not _started:
+        context.set_forkserver_preload(PRELOAD)
     return context
 
 
-def start_workers_early() -> None:
+_started = False
+
+
+def start_workers(warm: bool) -> None:
     """Start the forkserver now, so that it loads trafilatura while this process is still
-    loading Scrapy: a one-URL `wirearchive add` then waits for neither in turn."""
-    worker_context()
+    loading Scrapy. `warm`: it also runs the extractor over sample pages first
+    (pipelines.warmworker), which a crawl of many pages gains back many times over on every
+    worker it forks, and a one-URL `wirearchive add` would only wait for."""
+    global _started
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD + (["pipelines.warmworker"] if warm else []))
+    _started = True
     from multiprocessing import forkserver
 
     forkserver.ensure_running()

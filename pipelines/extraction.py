@@ -6,13 +6,16 @@ never imports this module, nor trafilatura); nothing here touches the network.
 
 from __future__ import annotations
 
+import gc
 from functools import lru_cache
+from importlib.resources import files
 from typing import Any
 from urllib.parse import urljoin
 
 import py3langid
 import trafilatura
 from htmldate import find_date
+from htmldate.extractors import get_external_parser
 from lxml.html import HtmlElement
 from trafilatura.utils import detect_encoding
 from w3lib.encoding import html_to_unicode
@@ -34,6 +37,9 @@ EXTRACT_OPTIONS: dict[str, Any] = {
 
 # Texts shorter than this are navigation or error pages, not articles.
 MIN_TEXT_CHARS = 80
+
+# The demo site's posts (package data): the pages the extractor is warmed up on.
+SAMPLE_POSTS = files("archive") / "demo_site" / "posts"
 
 
 def extract_article(html: str, url: str, options: dict[str, Any] | None = None) -> dict | None:
@@ -120,3 +126,19 @@ def _sniff_encoding(body: bytes) -> str | None:
 @lru_cache(maxsize=4)
 def _attributor(agencies: Agencies) -> WireAttributor:
     return WireAttributor(dict(agencies) if agencies is not None else None)
+
+
+def warm_up() -> int:
+    """Extract the sample posts once and let dateparser try every locale, then freeze what
+    that made: a process forked after this starts with the models, compiled patterns and
+    caches that a cold one builds on its first pages (about 2 s of CPU), and the collector
+    leaves them alone (fewer pages copied on write). The number of articles extracted."""
+    pages = sorted(p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html"))
+    extracted = sum(
+        extract_page(page.read_bytes(), "text/html", f"https://example.com/{page.name}") is not None
+        for page in pages
+    )
+    # htmldate's last resort: a string no locale reads compiles every locale's patterns.
+    get_external_parser().get_date_data("2021 warm-up 17")
+    gc.freeze()
+    return extracted

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import unicodedata
 
 import pytest
 
-from pipelines.extraction import extract_article, extract_page
+from pipelines.extraction import SAMPLE_POSTS, extract_article, extract_page, warm_up
 from tests.site import MANIFEST, PAGES, SEED
 
 
@@ -73,3 +74,14 @@ def test_every_manifest_page_is_in_the_project():
     # The fixtures must stand alone: every page the manifest names is in the project.
     for entry in MANIFEST:
         assert PAGES[entry["file"]].is_file()
+
+
+def test_warm_up_extracts_every_sample_post():
+    """The forkserver warms the extractor on the demo posts shipped in the package: were
+    they moved or unreadable, every worker would start cold again without a word."""
+    posts = [p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html")]
+    try:
+        assert len(posts) >= 5
+        assert warm_up() == len(posts)
+    finally:
+        gc.unfreeze()
