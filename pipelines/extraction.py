@@ -17,6 +17,7 @@ import trafilatura
 from htmldate import find_date
 from htmldate.extractors import get_external_parser
 from lxml.html import HtmlElement
+from trafilatura.external import jt_stoplist_init
 from trafilatura.utils import detect_encoding
 from w3lib.encoding import html_to_unicode
 
@@ -138,7 +139,11 @@ def warm_up() -> int:
         extract_page(page.read_bytes(), "text/html", f"https://example.com/{page.name}") is not None
         for page in pages
     )
-    # htmldate's last resort: a string no locale reads compiles every locale's patterns.
+    # What the sample posts need not reach: the language model (they declare a language),
+    # jusText's stoplist of all languages, and htmldate's last resort (a string no locale
+    # reads compiles every locale's patterns).
+    py3langid.classify("a warm-up sentence in English")
+    jt_stoplist_init()
     get_external_parser().get_date_data("2021 warm-up 17")
     gc.freeze()
     return extracted
