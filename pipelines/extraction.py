@@ -129,21 +129,27 @@ def _attributor(agencies: Agencies) -> WireAttributor:
     return WireAttributor(dict(agencies) if agencies is not None else None)
 
 
+def load_models() -> None:
+    """Load what the extractor otherwise loads on its first page that needs it: the language
+    model (about 0.35 s; only pages that declare no language need it) and jusText's stoplist
+    of all languages."""
+    py3langid.classify("a warm-up sentence in English")
+    jt_stoplist_init()
+
+
 def warm_up() -> int:
-    """Extract the sample posts once and let dateparser try every locale, then freeze what
-    that made: a process forked after this starts with the models, compiled patterns and
-    caches that a cold one builds on its first pages (about 2 s of CPU), and the collector
-    leaves them alone (fewer pages copied on write). The number of articles extracted."""
+    """Load the models, extract the sample posts once and let dateparser try every locale,
+    then freeze what that made: a process forked after this starts with the models, compiled
+    patterns and caches that a cold one builds on its first pages (about 2 s of CPU), and the
+    collector leaves them alone (fewer pages copied on write). The number of articles
+    extracted."""
+    load_models()
     pages = sorted(p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html"))
     extracted = sum(
         extract_page(page.read_bytes(), "text/html", f"https://example.com/{page.name}") is not None
         for page in pages
     )
-    # What the sample posts need not reach: the language model (they declare a language),
-    # jusText's stoplist of all languages, and htmldate's last resort (a string no locale
-    # reads compiles every locale's patterns).
-    py3langid.classify("a warm-up sentence in English")
-    jt_stoplist_init()
+    # htmldate's last resort: a string no locale reads compiles every locale's patterns.
     get_external_parser().get_date_data("2021 warm-up 17")
     gc.freeze()
     return extracted
