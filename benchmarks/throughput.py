@@ -4,7 +4,8 @@ Builds a loopback news site (sitemap index) of N posts from the pages of ../shar
 (each post made unique by tests/platforms.make_posts), then in one run:
 
 - the extraction limit: the project's extract_page over the same page bodies in one worker
-  process per extraction worker, fed from memory (no network, no storage);
+  process per extraction worker, forked warm as the crawl's are, fed from memory (no network,
+  no storage);
 - `wirearchive crawl` of the site end to end into a fresh catalog and object store (a local
   folder, or SeaweedFS with --s3), timed from start to exit;
 
