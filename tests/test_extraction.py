@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -85,3 +87,16 @@ def test_warm_up_extracts_every_sample_post():
         assert warm_up() == len(posts)
     finally:
         gc.unfreeze()
+
+
+def test_failed_warm_up_leaves_the_forkserver_alive():
+    """The forkserver imports pipelines.warmworker: a warm-up that fails (here its sample
+    posts are gone) is logged and the import still succeeds, else no worker could start."""
+    code = (
+        "import pathlib, pipelines.extraction as e; "
+        "e.SAMPLE_POSTS = pathlib.Path('/nonexistent/posts'); "
+        "import pipelines.warmworker; print('alive')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "alive"
+    assert "extraction warm-up failed; workers start cold" in done.stderr
