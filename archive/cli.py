@@ -74,7 +74,10 @@ def archive_urls(
     from archive.runner import run_spider
     from crawlers.items import ARCHIVED, DUPLICATE, FAILED, Capture
 
-    settings = _checked_settings(obj, {"LOG_LEVEL": log_level} | (extra_settings or {}))
+    # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
+    # the page, a third of a one-URL `add`; it still paces any further pages of a host.
+    overrides = {"LOG_LEVEL": log_level, "AUTOTHROTTLE_START_DELAY": 0.0}
+    settings = _checked_settings(obj, overrides | (extra_settings or {}))
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
     held: list[dict[str, Any]] = []
