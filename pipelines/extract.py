@@ -131,32 +131,22 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+# What the forkserver imports once for every worker it forks: the extractor, and datasketch
+# (with scipy) that the MinHash signature imports on first use (about 0.5 s of CPU a worker).
 PRELOAD = ["pipelines.extraction", "datasketch"]
 
 
 def worker_context() -> multiprocessing.context.ForkServerContext:
-    """Workers are forked by a forkserver that has imported the extractor once, and
-    datasketch (with scipy) that the MinHash signature imports on first use: else every new
-    worker (one per `max_tasks` pages) would spend about 0.5 s of CPU importing it. What it
-    preloads is set by `start_workers` when that ran first (the server starts only once)."""
-    context = multiprocessing.get_context("forkserver")
-    if not _started:
-        context.set_forkserver_preload(PRELOAD)
-    return context
-
-
-_started = False
+    """The context the workers are forked in: by a forkserver, started by `start_workers`."""
+    return multiprocessing.get_context("forkserver")
 
 
 def start_workers(warm: bool) -> None:
-    """Start the forkserver now, so that it loads trafilatura while this process is still
-    loading Scrapy. `warm`: it also runs the extractor over sample pages first
-    (pipelines.warmworker), which a crawl of many pages gains back many times over on every
-    worker it forks, and a one-URL `wirearchive add` would only wait for."""
-    global _started
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD + (["pipelines.warmworker"] if warm else []))
-    _started = True
+    """Start the forkserver now, with PRELOAD, so that it loads trafilatura while this
+    process is still loading Scrapy. `warm`: it also runs the extractor over sample pages
+    first (pipelines.warmworker), which a crawl of many pages gains back many times over on
+    every worker it forks, and a one-URL `wirearchive add` would only wait for."""
+    worker_context().set_forkserver_preload(PRELOAD + (["pipelines.warmworker"] if warm else []))
     from multiprocessing import forkserver
 
     forkserver.ensure_running()

@@ -129,21 +129,16 @@ def _attributor(agencies: Agencies) -> WireAttributor:
     return WireAttributor(dict(agencies) if agencies is not None else None)
 
 
-def load_models() -> None:
-    """Load what the extractor otherwise loads on its first page that needs it: the language
-    model (about 0.35 s; only pages that declare no language need it) and jusText's stoplist
-    of all languages."""
-    py3langid.classify("a warm-up sentence in English")
-    jt_stoplist_init()
-
-
 def warm_up() -> int:
     """Load the models, extract the sample posts once and let dateparser try every locale,
     then freeze what that made: a process forked after this starts with the models, compiled
     patterns and caches that a cold one builds on its first pages (about 2 s of CPU), and the
     collector leaves them alone (fewer pages copied on write). The number of articles
     extracted."""
-    load_models()
+    # What the sample posts do not reach: the language model (about 0.35 s; they declare
+    # their language) and jusText's stoplist of all languages.
+    py3langid.classify("a warm-up sentence in English")
+    jt_stoplist_init()
     pages = sorted(p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html"))
     extracted = sum(
         extract_page(page.read_bytes(), "text/html", f"https://example.com/{page.name}") is not None
