@@ -72,8 +72,15 @@ def _extract(body: bytes) -> float:
     return time.process_time() - started
 
 
-def crawl(site: PlatformSite, workdir: Path, workers: int, env_extra: dict[str, str]) -> CrawlRun:
-    """`wirearchive crawl` of the whole site in a fresh archive, with its peak memory."""
+def crawl(
+    site: PlatformSite,
+    workdir: Path,
+    workers: int,
+    env_extra: dict[str, str],
+    prefix: tuple[str, ...] = (),
+) -> CrawlRun:
+    """`wirearchive crawl` of the whole site in a fresh archive, with its peak memory;
+    `prefix`: a command that runs the crawl (a profiler)."""
     sources = workdir / "sources.toml"
     sources.write_text(f'[[sources]]\nname = "bench"\nurl = "{site.origin}/"\nkind = "sitemap"\n')
     env = (
@@ -90,7 +97,7 @@ def crawl(site: PlatformSite, workdir: Path, workers: int, env_extra: dict[str, 
     )
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "crawl", "--sources", str(sources)],
+        [*prefix, sys.executable, "-m", "archive", "crawl", "--sources", str(sources)],
         env=env,
         cwd=workdir,
         stdout=subprocess.PIPE,
