@@ -55,6 +55,14 @@ class CrawlRun:
     main_cpu_seconds: float  # the crawl process alone (reactor, pipelines, threads)
 
 
+def corpus_pages(corpus: Path) -> list[Path]:
+    """The corpus's HTML pages; exits with a clear message when there are none."""
+    pages = sorted((corpus / "pages").glob("*.html"))
+    if not pages:
+        sys.exit(f"no corpus pages in {corpus}/pages: this benchmark needs ../shared/corpus")
+    return pages
+
+
 def extraction_limit(bodies: list[bytes], workers: int) -> tuple[float, float]:
     """Extraction alone, `workers` processes, pages fed from memory: (pages/s, CPU seconds
     the workers spent extracting)."""
@@ -216,9 +224,7 @@ def main() -> None:
     parser.add_argument("--s3", action="store_true", help="archive to SeaweedFS, not a folder")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args()
-    pages = sorted((args.corpus / "pages").glob("*.html"))
-    if not pages:
-        sys.exit(f"no corpus pages in {args.corpus}/pages: this benchmark needs ../shared/corpus")
+    pages = corpus_pages(args.corpus)
     print(f"building {args.posts} posts from {len(pages)} corpus pages...", file=sys.stderr)
     posts = make_posts(args.posts, pages)
     bodies = [post.body_html for post in posts]

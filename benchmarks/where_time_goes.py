@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.throughput import CORPUS, crawl  # noqa: E402
+from benchmarks.throughput import CORPUS, corpus_pages, crawl  # noqa: E402
 from tests.platforms import PlatformSite, make_posts  # noqa: E402
 
 URL = "http://bench.example/"
@@ -159,7 +159,7 @@ def profile_worker(corpus: Path, raw: Path) -> Counter[str]:
 
 def profile_crawl(posts: int, workers: int, corpus: Path, raw: Path) -> Counter[str]:
     """Shares of the crawl process's samples by part (py-spy, not its workers)."""
-    site_posts = make_posts(posts, sorted((corpus / "pages").glob("*.html")))
+    site_posts = make_posts(posts, corpus_pages(corpus))
     with (
         tempfile.TemporaryDirectory(prefix="wa-profile-") as tmp,
         PlatformSite("news", site_posts) as site,
@@ -202,9 +202,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args()
-    pages = sorted((args.corpus / "pages").glob("*.html"))
-    if not pages:
-        sys.exit(f"no corpus pages in {args.corpus}/pages: this benchmark needs ../shared/corpus")
+    pages = corpus_pages(args.corpus)
     print(f"# Where the time goes ({len(pages)} corpus pages; crawl of {args.posts} posts)")
     loads = _fresh(first_use_costs)
     cold, cold_again = _fresh(pass_costs, pages, False)
