@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from sqlite_utils import Database
 
+from archive.documents import article_version
 from archive.migrations import migrate
 from pipelines.wire import agency_of_host
 
@@ -132,7 +133,7 @@ class Catalog:
                     [article["cluster_id"], other],
                 )
                 self.db.execute("delete from clusters where id = ?", [other])
-            if previous is not None and previous["content_sha256"] != article["content_sha256"]:
+            if previous is not None and _version(previous) != _version(article):
                 self._keep_revision(previous, article["fetched_at"])
             self._upsert("articles", article, "id")
             self._upsert("captures", capture, "id")
@@ -161,7 +162,7 @@ class Catalog:
         """An article version that is no longer its current text, as a `revisions` row."""
         self.db["revisions"].insert(
             {
-                "id": f"{version['id']}:{version['content_sha256'][:16]}",
+                "id": f"{version['id']}:{_version(version)[:16]}",
                 "article_id": version["id"],
                 "content_sha256": version["content_sha256"],
                 "title": version["title"],
@@ -340,6 +341,41 @@ class Catalog:
             [*(row[n] for n in names), row["last_seen"]],
         )
 
+    def left_listing(
+        self, source: str, listed: set[str], unchanged_listings: set[str]
+    ) -> list[str]:
+        """The URLs `source`'s listing named last time and not now (`listed`), except those
+        of listings skipped this time as unchanged; they count as no longer listed."""
+        rows = self._rows(
+            "select url, listed_via from ledger where source = ? and listed = 1", [source]
+        )
+        dropped = [
+            r["url"]
+            for r in rows
+            if r["url"] not in listed and r["listed_via"] not in unchanged_listings
+        ]
+        with self.db.atomic():
+            self.db.executemany(
+                "update ledger set listed = 0 where url = ?", [(url,) for url in dropped]
+            )
+        return dropped
+
+    def mark_gone(self, url: str, at: str) -> None:
+        """The article behind ledger URL `url` answered 404 or 410: gone since `at` (kept)."""
+        self.db.execute(
+            "update articles set gone_at = coalesce(gone_at, ?) "
+            "where id = (select article_id from ledger where url = ?)",
+            [at, url],
+        )
+
+    def mark_present(self, article_id: str, protected: bool | None = None) -> None:
+        """The article was seen live again (not gone); and behind a password or not."""
+        sets = ["gone_at = null"] + (["protected = ?"] if protected is not None else [])
+        params: list[Any] = [int(protected)] if protected is not None else []
+        self.db.execute(
+            f"update articles set {', '.join(sets)} where id = ?", [*params, article_id]
+        )
+
     def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:
         """A new `crawls` row, status running; its id."""
         with self.db.atomic():
@@ -493,6 +529,10 @@ def _filters(
         where.append("articles.cluster_id = :cluster")
         params["cluster"] = cluster_id
     return where, params
+
+
+def _version(row: dict[str, Any]) -> str:
+    return article_version(row.get("title"), row["content_sha256"])
 
 
 def _now() -> str:

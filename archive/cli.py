@@ -154,7 +154,8 @@ def crawl(
 
     Exit status 1 when a source failed as a whole, the run was interrupted, or articles wait
     in the spool for an unreachable store; pages that failed alone are counted in the
-    summary and do not change the exit status.
+    summary and do not change the exit status, nor does a `partial` source (read to the
+    end, but its listing is known to be cut: the reason is printed).
     """
     from archive.crawl import CrawlOptions, run_crawl, summary_table
     from archive.lock import CrawlLocked
@@ -184,9 +185,11 @@ def crawl(
         raise click.ClickException(str(exc)) from None
     click.echo(f"crawl {crawl_id}:")
     click.echo(summary_table(rows))
-    bad = [r for r in rows if r["status"] != "ok"]
-    for row in bad:
-        click.echo(f"{row['source']}: {row['status']}: {row['reason']}", err=True)
+    for row in rows:
+        if row["status"] != "ok":
+            click.echo(f"{row['source']}: {row['status']}: {row['reason']}", err=True)
+    # partial: the source was read to the end of what it lists, and what it lists is cut.
+    bad = [r for r in rows if r["status"] not in ("ok", "partial")]
     waiting = _catalog(obj).stats()["pending"]
     if waiting:
         click.echo(f"{waiting} articles: {PENDING_REASON}", err=True)
@@ -256,8 +259,12 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 @click.option("--limit", default=20, show_default=True)
 @click.option("--source", help="Only articles from this source.")
 @click.option("--wire", "wire_source", help="Only articles attributed to this wire service.")
-@click.option("--since", callback=_day, help="Only articles published on or after DATE.")
-@click.option("--until", callback=_day, help="Only articles published on or before DATE.")
+@click.option(
+    "--since", callback=_day, help="Only articles published on or after DATE (a UTC day)."
+)
+@click.option(
+    "--until", callback=_day, help="Only articles published on or before DATE (a UTC day)."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
 @click.pass_obj
 def search(
@@ -561,8 +568,12 @@ def reextract(obj: dict[str, str], since: str | None, source: str | None) -> Non
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True)
-@click.option("--since", callback=_day, help="Only articles published on or after DATE.")
-@click.option("--until", callback=_day, help="Only articles published on or before DATE.")
+@click.option(
+    "--since", callback=_day, help="Only articles published on or after DATE (a UTC day)."
+)
+@click.option(
+    "--until", callback=_day, help="Only articles published on or before DATE (a UTC day)."
+)
 @click.option("--source", help="Only articles from this source.")
 @click.option("--cluster", "cluster_id", help="Only the articles of this story (cluster id).")
 @click.option("--include-duplicates", is_flag=True, help="Also exact duplicates of others.")

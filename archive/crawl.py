@@ -67,7 +67,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
             catalog.finish_crawl(crawl_id, now_iso(), overall_status(rows, len(sources)))
             catalog.close()
     for row in rows:
-        if options.job_dir and row["status"] == "ok":
+        if options.job_dir and row["status"] in ("ok", "partial"):
             # A finished source starts afresh next time; an interrupted one resumes.
             shutil.rmtree(job_dir_of(options.job_dir, row["source"]), ignore_errors=True)
     return crawl_id, rows
@@ -160,11 +160,14 @@ def _show_progress(crawlers: list[Any], sources: list[Source]) -> None:
 
 
 def overall_status(rows: list[dict[str, Any]], expected: int) -> str:
-    """The crawl's status from its sources': interrupted, failed, or ok."""
+    """The crawl's status from its sources': interrupted, failed, partial or ok."""
     statuses = {row["status"] for row in rows}
     if "interrupted" in statuses or len(rows) < expected:
         return "interrupted"
-    return "failed" if "failed" in statuses else "ok"
+    for status in ("failed", "partial"):
+        if status in statuses:
+            return status
+    return "ok"
 
 
 def summary_table(rows: list[dict[str, Any]]) -> str:

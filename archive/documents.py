@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -16,9 +17,16 @@ DOCUMENT_FIELDS = (
 )  # fmt: skip
 
 
-def article_key(article_id: str, content_sha256: str) -> str:
-    """The object key of one text version of one article."""
-    return f"articles/{article_id[:2]}/{article_id}/{content_sha256[:16]}.json"
+def article_version(title: str | None, content_sha256: str) -> str:
+    """What tells one version of an article from another: its text and its headline (a
+    headline-only edit is a new version, like an edit of the text)."""
+    return hashlib.sha256(f"{content_sha256}\n{title or ''}".encode()).hexdigest()
+
+
+def article_key(article_id: str, version: str) -> str:
+    """The object key of one version of one article (`article_version`; catalogs before
+    schema 8 named versions by their text's content_sha256)."""
+    return f"articles/{article_id[:2]}/{article_id}/{version[:16]}.json"
 
 
 def article_document(row: dict[str, Any]) -> bytes:

@@ -238,6 +238,25 @@ def _v7_fts_follows_text_only(db: Database) -> None:
     )
 
 
+def _v8_gone_protected_listed(db: Database) -> None:
+    """Posts that left their platform (`gone_at`) or went behind a password (`protected`)
+    stay in the archive, marked; the ledger remembers which URLs the source's listing named
+    last time (`listed`, `listed_via`), so that one that leaves it is checked once more."""
+    articles = db["articles"]
+    if "gone_at" not in articles.columns_dict:
+        articles.add_column("gone_at", str)
+    if "protected" not in articles.columns_dict:
+        articles.add_column("protected", int, not_null_default=0)
+    ledger = db["ledger"]
+    if "listed" not in ledger.columns_dict:
+        ledger.add_column("listed", int)
+    if "listed_via" not in ledger.columns_dict:
+        ledger.add_column("listed_via", str)
+    db.execute(
+        "create index if not exists idx_ledger_listed on ledger(source, listed) where listed = 1"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_articles_and_captures,
     _v2_ledger_revisions_crawls,
@@ -246,6 +265,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_warc_files_and_spool,
     _v6_ingested_warcs,
     _v7_fts_follows_text_only,
+    _v8_gone_protected_listed,
 ]
 
 

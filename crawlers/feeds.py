@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from crawlers.entries import Entry
+from crawlers.entries import Entry, unique
 
 MAX_ENTRIES = 50_000  # entries returned per document, at most
 
@@ -46,6 +46,23 @@ class Feed:
     title: str | None
     entries: list[Entry]
     next_url: str | None
+    generator: str | None = None  # "https://wordpress.org/?v=6.1", "Hugo", "Pelican"...
+    complete: bool = False  # RFC 5005 <fh:complete/>: the feed lists every entry
+
+
+FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0"
+
+
+def _feed_head(el: Any) -> dict[str, Any]:
+    """The generator and the RFC 5005 completeness marker of a feed's head element."""
+    generator, complete = None, False
+    for c in el:
+        ns, name = _qname(c)
+        if name == "generator":
+            generator = " ".join(filter(None, (text_of(c), c.get("uri")))) or None
+        elif name == "complete" and ns == FEED_HISTORY_NS:
+            complete = True
+    return {"generator": generator, "complete": complete}
 
 
 def parse_date(value: object) -> str | None:
@@ -188,14 +205,16 @@ def _author_name(value: str | None) -> str | None:
 
 def _rss_feed(channel: Any, items_parent: Any) -> Feed:
     title = text_of(_child(channel, "title", _RSS_NS))
-    return Feed("rss", title, capped(_rss_entries(items_parent)), _next_link(channel))
+    entries = capped(_rss_entries(items_parent, title))
+    return Feed("rss", title, entries, _next_link(channel), **_feed_head(channel))
 
 
-def _rss_entries(items_parent: Any) -> Iterator[Entry]:
+def _rss_entries(items_parent: Any, sitename: str | None) -> Iterator[Entry]:
     for item in items_parent:
         if _qname(item) not in _RSS_ITEMS:
             continue
         fields: dict[str, str | None] = {}
+        terms: list[str] = []
         url = alternate = permalink = None
         for c in item:
             ns, name = _qname(c)
@@ -211,6 +230,10 @@ def _rss_entries(items_parent: Any) -> Iterator[Entry]:
                         permalink = http_url(fields["guid"], c.base)
                 elif name in ("title", "pubDate", "author"):
                     fields.setdefault(name, text_of(c))
+                elif name == "category":
+                    terms.append(text_of(c) or "")
+            elif ns in _DC_NS and name == "subject":
+                terms.append(text_of(c) or "")
             elif (ns in _DC_NS and name in ("creator", "date", "modified")) or (
                 ns == ATOM_NS and name == "updated"
             ):
@@ -218,13 +241,10 @@ def _rss_entries(items_parent: Any) -> Iterator[Entry]:
         url = url or alternate or permalink
         if url is None:
             continue
+        # dc:date is RSS 1.0's publication date; only atom:updated and dc:modified say
+        # when a post last changed.
         published = parse_date(fields.get("pubDate")) or parse_date(fields.get("date"))
-        updated = (
-            parse_date(fields.get("updated"))
-            or parse_date(fields.get("date"))
-            or parse_date(fields.get("modified"))
-            or published
-        )
+        updated = parse_date(fields.get("updated")) or parse_date(fields.get("modified"))
         yield Entry(
             url=url,
             guid=fields.get("guid"),
@@ -232,6 +252,9 @@ def _rss_entries(items_parent: Any) -> Iterator[Entry]:
             published=published,
             updated=updated,
             author=fields.get("creator") or _author_name(fields.get("author")),
+            terms=unique(terms),
+            sitename=sitename,
+            platform="feed",
         )
 
 
@@ -260,10 +283,22 @@ def _atom_url(entry: Any) -> str | None:
 
 def _parse_atom(root: Any) -> Feed:
     title = _atom_text(_child(root, "title", _ATOM_NS))
-    return Feed("atom", title, capped(_atom_entries(root)), _next_link(root))
+    entries = capped(_atom_entries(root, title))
+    return Feed("atom", title, entries, _next_link(root), **_feed_head(root))
 
 
-def _atom_entries(root: Any) -> Iterator[Entry]:
+def _atom_terms(entry: Any) -> tuple[str, ...]:
+    """<category term="..." label="..."/>: the label when given (the human spelling)."""
+    return unique(
+        [
+            (c.get("label") or c.get("term") or "").strip()
+            for c in entry
+            if _qname(c)[1] == "category" and _qname(c)[0] in _ATOM_NS
+        ]
+    )
+
+
+def _atom_entries(root: Any, sitename: str | None) -> Iterator[Entry]:
     feed_author = _atom_author(root)
     for entry in root:
         if _qname(entry)[1] != "entry":
@@ -279,8 +314,11 @@ def _atom_entries(root: Any) -> Iterator[Entry]:
             guid=guid,
             title=_atom_text(_child(entry, "title", _ATOM_NS)),
             published=published,
-            updated=updated or published,
+            updated=updated,
             author=_atom_author(entry) or feed_author,
+            terms=_atom_terms(entry),
+            sitename=sitename,
+            platform="feed",
         )
 
 
@@ -307,11 +345,14 @@ def _parse_json_feed(body: bytes, base_url: str) -> Feed:
     items = doc.get("items")
     if not isinstance(items, list):
         raise FeedError("not a JSON Feed: no items list")
-    entries = capped(_json_entries(items, base_url, _json_author(doc)))
-    return Feed("json", _str(doc.get("title")), entries, http_url(doc.get("next_url"), base_url))
+    title = _str(doc.get("title"))
+    entries = capped(_json_entries(items, base_url, _json_author(doc), title))
+    return Feed("json", title, entries, http_url(doc.get("next_url"), base_url))
 
 
-def _json_entries(items: list[Any], base_url: str, feed_author: str | None) -> Iterator[Entry]:
+def _json_entries(
+    items: list[Any], base_url: str, feed_author: str | None, sitename: str | None
+) -> Iterator[Entry]:
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -319,11 +360,15 @@ def _json_entries(items: list[Any], base_url: str, feed_author: str | None) -> I
         if url is None:
             continue
         published = parse_date(item.get("date_published"))
+        tags = item.get("tags")
         yield Entry(
             url=url,
             guid=_str(item.get("id")),
             title=_str(item.get("title")),
             published=published,
-            updated=parse_date(item.get("date_modified")) or published,
+            updated=parse_date(item.get("date_modified")),
             author=_json_author(item) or feed_author,
+            terms=unique([t for t in tags if isinstance(t, str)]) if isinstance(tags, list) else (),
+            sitename=sitename,
+            platform="feed",
         )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Outcomes of one URL, as `wirearchive add` reports them.
-ARCHIVED, DUPLICATE, UNCHANGED, FAILED, REFUSED = (
+# Outcomes of one URL, as `wirearchive add` reports them. Skipped: fetched, and not an
+# article to archive (a listing page, a post behind a password with no public text yet).
+ARCHIVED, DUPLICATE, UNCHANGED, SKIPPED, FAILED, REFUSED = (
     "archived",
     "duplicate",
     "unchanged",
+    "skipped",
     "failed",
     "refused",
 )
@@ -37,7 +39,9 @@ class Capture:
     canonical_url: str | None = None
     content_sha256: str | None = None
     duplicate_of: str | None = None
-    revision_of: str | None = None  # content hash of the text this capture's text replaces
+    revision_of: str | None = None  # the version (article_version) this capture's replaces
+    version: str | None = None  # archive.documents.article_version of title and text
+    protected: bool = False  # behind a password: the archived text stays current
     # The outcome: set once, by whichever stage decides it; later stages pass it through.
     status: str | None = None
     reason: str | None = None

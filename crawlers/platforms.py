@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
@@ -10,8 +11,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawlers.entries import Entry
-from crawlers.feeds import capped, http_url, load_json, parse_date, plain_text
+from crawlers.entries import Entry, unique
+from crawlers.feeds import MAX_ENTRIES, capped, http_url, load_json, parse_date, plain_text
 
 WORDPRESS_API_REL = "https://api.w.org/"
 _FEED_TYPES = {
@@ -84,7 +85,7 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _blogger_entry(entry: object) -> Entry | None:
+def _blogger_entry(entry: object, sitename: str | None = None) -> Entry | None:
     if not isinstance(entry, dict):
         return None
     links = entry.get("link")
@@ -102,14 +103,21 @@ def _blogger_entry(entry: object) -> Entry | None:
         return None
     authors = entry.get("author")
     author = authors[0] if isinstance(authors, list) and authors else None
-    published = parse_date(_t(entry, "published"))
+    labels = entry.get("category")
     return Entry(
         url=url,
         guid=_t(entry, "id"),
         title=_t(entry, "title"),
-        published=published,
-        updated=parse_date(_t(entry, "updated")) or published,
+        published=parse_date(_t(entry, "published")),
+        updated=parse_date(_t(entry, "updated")),
         author=_t(author, "name"),
+        tags=unique(
+            [c["term"] for c in labels if isinstance(c, dict) and isinstance(c.get("term"), str)]
+            if isinstance(labels, list)
+            else []
+        ),
+        sitename=sitename,
+        platform="blogger",
     )
 
 
@@ -120,7 +128,8 @@ def parse_blogger_json(body: bytes) -> BloggerPage:
     if not isinstance(feed, dict):
         raise PlatformError('not a Blogger JSON feed: no "feed" object')
     raw = feed.get("entry")
-    entries = (_blogger_entry(e) for e in (raw if isinstance(raw, list) else []))
+    sitename = _t(feed, "title")
+    entries = (_blogger_entry(e, sitename) for e in (raw if isinstance(raw, list) else []))
     return BloggerPage(
         entries=capped(e for e in entries if e is not None),
         total=_int(_t(feed, "openSearch$totalResults")),
@@ -129,29 +138,52 @@ def parse_blogger_json(body: bytes) -> BloggerPage:
     )
 
 
-def wordpress_posts_url(
-    api_root: str, page: int, per_page: int = 100, modified_after: str | None = None
-) -> str:
-    """The WP REST posts URL under api_root, which is either `https://site/wp-json/` or
-    `https://site/?rest_route=/` (sites without pretty permalinks)."""
-    if page < 1 or not 1 <= per_page <= 100:
-        raise ValueError("page must be at least 1 and per_page between 1 and 100")
+def wordpress_route_url(api_root: str, route: str, params: list[tuple[str, str]]) -> str:
+    """The URL of REST `route` ("/wp/v2/posts") under api_root, which is either
+    `https://site/wp-json/` (or `/blog/wp-json/`) or `https://site/?rest_route=/` (sites
+    without pretty permalinks), with query `params`."""
     _origin(api_root)  # http(s) only
     parts = urlsplit(api_root)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    params = [("per_page", str(per_page)), ("page", str(page))]
-    if modified_after:
-        params.append(("modified_after", modified_after))
-    route = dict(query).get("rest_route")
+    base_route = dict(query).get("rest_route")
     path = parts.path
-    if route is None:
-        path = path.rstrip("/") + "/wp/v2/posts"
+    if base_route is None:
+        path = path.rstrip("/") + route
     else:
         query = [(k, v) for k, v in query if k != "rest_route"]
-        params.insert(0, ("rest_route", route.rstrip("/") + "/wp/v2/posts"))
+        params = [("rest_route", base_route.rstrip("/") + route), *params]
     return urlunsplit(
         (parts.scheme, parts.netloc, path, urlencode([*params, *query], safe="/"), "")
     )
+
+
+def wordpress_posts_url(
+    api_root: str,
+    page: int,
+    per_page: int = 100,
+    modified_after: str | None = None,
+    route: str = "/wp/v2/posts",
+    fields: str | None = None,
+) -> str:
+    """A page of the WP REST posts (or pages) list under api_root, oldest id first so that
+    posts published while the pages are read do not shift the later pages."""
+    if page < 1 or not 1 <= per_page <= 100:
+        raise ValueError("page must be at least 1 and per_page between 1 and 100")
+    params = [("per_page", str(per_page)), ("page", str(page))]
+    if modified_after:
+        params.append(("modified_after", modified_after))
+    if fields:
+        params += [("_fields", fields), ("orderby", "id"), ("order", "asc")]
+    return wordpress_route_url(api_root, route, params)
+
+
+@dataclass(frozen=True)
+class WordPressRefs:
+    """The ids a post's listing names, resolved to names once the lookups are read."""
+
+    author: int | None
+    categories: tuple[int, ...]
+    tags: tuple[int, ...]
 
 
 def _rendered(post: dict[str, Any], key: str) -> str | None:
@@ -168,22 +200,71 @@ def _wordpress_author(post: dict[str, Any]) -> str | None:
     return (name.strip() or None) if isinstance(name, str) else None
 
 
-def parse_wordpress_posts(body: bytes) -> list[Entry]:
-    """Parse a `/wp/v2/posts` page; a WP error object raises PlatformError with its code."""
-    doc = load_json(body, "a WordPress posts list", PlatformError)
+def _wordpress_list(body: bytes, what: str) -> list[Any]:
+    """A WP REST list; a WP error object raises PlatformError with its code."""
+    doc = load_json(body, f"a WordPress {what} list", PlatformError)
     if isinstance(doc, dict) and isinstance(doc.get("code"), str):
         message = doc.get("message")
         detail = f": {message[:300]}" if isinstance(message, str) and message else ""
         raise PlatformError(f"WordPress API error {doc['code']}{detail}", code=doc["code"])
     if not isinstance(doc, list):
-        raise PlatformError("not a WordPress posts list: expected a JSON array")
-    return capped(e for e in map(_wordpress_entry, doc) if e is not None)
+        raise PlatformError(f"not a WordPress {what} list: expected a JSON array")
+    return doc
+
+
+def parse_wordpress_posts(body: bytes) -> list[Entry]:
+    """Parse a `/wp/v2/posts` page; a WP error object raises PlatformError with its code."""
+    return [entry for entry, _ in parse_wordpress_listing(body)]
+
+
+def parse_wordpress_listing(body: bytes) -> list[tuple[Entry, WordPressRefs]]:
+    """A `/wp/v2/posts` or `/wp/v2/pages` page: each post's entry, and the author, category
+    and tag ids it names."""
+    listed = []
+    for post in _wordpress_list(body, "posts")[:MAX_ENTRIES]:
+        entry = _wordpress_entry(post)
+        if entry is not None:
+            listed.append((entry, _wordpress_refs(post)))
+    return listed
+
+
+def _ids(value: object) -> tuple[int, ...]:
+    return tuple(v for v in value if isinstance(v, int)) if isinstance(value, list) else ()
+
+
+def _wordpress_refs(post: dict[str, Any]) -> WordPressRefs:
+    author = post.get("author")
+    return WordPressRefs(
+        author if isinstance(author, int) and not isinstance(author, bool) else None,
+        _ids(post.get("categories")),
+        _ids(post.get("tags")),
+    )
+
+
+def parse_wordpress_names(body: bytes) -> dict[int, str]:
+    """id -> name from a `/wp/v2/users`, `/wp/v2/categories` or `/wp/v2/tags` page."""
+    names = {}
+    for item in _wordpress_list(body, "names")[:MAX_ENTRIES]:
+        if isinstance(item, dict) and isinstance(item.get("id"), int):
+            name = plain_text(item.get("name")) if isinstance(item.get("name"), str) else None
+            if name:
+                names[item["id"]] = name
+    return names
+
+
+def parse_wordpress_site(body: bytes) -> str | None:
+    """The site's name from the REST API index (`/wp-json/`), None when it has none."""
+    doc = load_json(body, "a WordPress API index", PlatformError)
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return plain_text(name) if isinstance(name, str) else None
 
 
 def _wordpress_entry(post: object) -> Entry | None:
     if not isinstance(post, dict) or (url := http_url(post.get("link"), None)) is None:
         return None
     guid = _rendered(post, "guid")
+    content = post.get("content")
+    protected = content.get("protected") if isinstance(content, dict) else None
     published = parse_date(post.get("date_gmt"))
     return Entry(
         url=url,
@@ -192,7 +273,23 @@ def _wordpress_entry(post: object) -> Entry | None:
         published=published,
         updated=parse_date(post.get("modified_gmt")) or published,
         author=_wordpress_author(post),
+        protected=protected if isinstance(protected, bool) else None,
+        platform="wordpress",
     )
+
+
+_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
+
+
+def wordpress_api_from_links(headers: list[str], base_url: str) -> str | None:
+    """The REST API root a WordPress site names in its `Link` headers
+    (`<https://site/wp-json/>; rel="https://api.w.org/"`), or None."""
+    for value in headers:
+        for href, params in _LINK.findall(value):
+            rels = re.search(r"""rel\s*=\s*"?([^";]*)"?""", params)
+            if rels and WORDPRESS_API_REL in rels.group(1).lower().split():
+                return http_url(href, base_url)
+    return None
 
 
 def _skip_feed(url: str, mime: str, title: str) -> bool:

@@ -126,7 +126,8 @@ class CrawlRecorder:
             catalog.release()
 
     def _verdict(self, reason: str) -> tuple[str, str | None]:
-        """ok, failed (the source as a whole) or interrupted, with why."""
+        """ok, partial (its listing is cut), failed (the source as a whole) or interrupted,
+        with why."""
         if reason != "finished":
             return "interrupted", reason
         entry_failed = self.crawler.stats.get_value("wa/entry_point_failed")
@@ -136,4 +137,7 @@ class CrawlRecorder:
         got = sum(self.counts[k] for k in ("fetched", "not_modified", "skipped"))
         if self.counts["failed"] and not got:
             return "failed", "every page failed"
+        partial = getattr(self.crawler.spider, "partial_reasons", None)
+        if partial:
+            return "partial", "; ".join(partial)
         return "ok", None

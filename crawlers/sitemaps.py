@@ -88,7 +88,8 @@ def _entry(el: Any, base_url: str) -> Entry | None:
         url=url,
         title=title,
         published=published,
-        updated=parse_date(text_of(fields.get("lastmod"))) or published,
+        # A news sitemap's publication date says nothing of edits: only lastmod does.
+        updated=parse_date(text_of(fields.get("lastmod"))),
     )
 
 

@@ -20,7 +20,7 @@ from crawlers.addressguard import AddressPolicy, check_url
 
 KINDS = ("auto", "feed", "sitemap", "blogger", "wordpress", "site", "urls")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_FIELDS = {"name", "url", "kind", "urls", "max_pages", "depth"}
+_FIELDS = {"name", "url", "kind", "urls", "max_pages", "depth", "pages"}
 
 
 class SourcesError(ValueError):
@@ -37,6 +37,7 @@ class Source:
     urls: tuple[str, ...] = field(default_factory=tuple)  # kind "urls": the fixed list
     max_pages: int | None = None  # articles fetched per run at most
     depth: int | None = None  # kind "site": listing pages followed this deep at most
+    pages: bool = False  # WordPress (kinds wordpress, auto): archive its pages too
 
 
 def load_sources(path: str | Path) -> list[Source]:
@@ -92,7 +93,10 @@ def _source(entry: Any, where: str) -> Source:
         if value is not None and (not isinstance(value, int) or value < 0):
             raise SourcesError(f"{where}: {key!r} must be a whole number >= 0")
         limits[key] = value
-    return Source(name=name, url=url, kind=kind, urls=tuple(urls), **limits)
+    pages = entry.get("pages", False)
+    if not isinstance(pages, bool):
+        raise SourcesError(f"{where}: 'pages' must be true or false")
+    return Source(name=name, url=url, kind=kind, urls=tuple(urls), pages=pages, **limits)
 
 
 def _syntax_problem(url: str) -> str | None:

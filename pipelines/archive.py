@@ -123,6 +123,11 @@ class ArchivePipeline:
             item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
         elif item.status == UNCHANGED and item.article_id and item.status_code:
             await self._recapture(item)
+            assert self.catalog is not None
+            # Live again, and behind a password or not (a 304 says nothing new on that).
+            self.catalog.mark_present(
+                item.article_id, item.protected if item.status_code != 304 else None
+            )
         self._remember(item)
         return item
 
@@ -153,8 +158,18 @@ class ArchivePipeline:
         headers = {k.lower(): v for k, v in item.headers} if fetched and ok else {}
         if self.uploader is not None:
             self.uploader.begin()  # committed with the captures around it
+        listing = item.entry or {}
+        if listing.get("listed_via"):  # named by the source's listing this run
+            seen = {"listed": 1, "listed_via": listing["listed_via"]}
+        elif item.input_url and item.status_code is not None and not item.entry:
+            seen = {"listed": 0}  # checked once more after it left the listing
+        else:
+            seen = {}
+        if item.status_code in (404, 410):
+            self.catalog.mark_gone(item.input_url, item.fetched_at or now_iso())
         self.catalog.record_ledger(
             {
+                **seen,
                 "url": item.input_url,
                 "source": item.source,
                 "etag": headers.get("etag"),
@@ -175,7 +190,8 @@ class ArchivePipeline:
             await self._confirm_original(item)
         payload = payload_sha256(item.body)
         earlier = self.catalog.earlier_capture(item.url, payload)
-        key = article_key(item.article_id, item.content_sha256)
+        assert item.version
+        key = article_key(item.article_id, item.version)
         records = self._records(item, payload, earlier, key)
         # From here to the rows, no await: see the module docstring.
         location = self.uploader.append(records)
@@ -202,7 +218,7 @@ class ArchivePipeline:
             raise
         await self._committed()
         if self.shared is not None:
-            self.shared.archived(item.article_id, item.content_sha256)
+            self.shared.archived(item.article_id, item.version or "")
         self.uploader.spool.put(row["json_key"], article_document(row), sync=False)
 
     async def _recapture(self, item: Capture) -> None:
@@ -291,10 +307,10 @@ def article_row(
         "id": item.article_id,
         "url": item.url,
         "canonical_url": item.canonical_url,
-        # The page's own metadata first; the feed's, sitemap's or API's where the page has none.
-        "title": article.get("title") or listing.get("title"),
-        "author": article.get("author") or listing.get("author"),
-        "published": article.get("published") or (listing.get("published") or "")[:10] or None,
+        # Merged with the listing's by pipelines.metadata (the strongest source first).
+        "title": article.get("title"),
+        "author": article.get("author"),
+        "published": article.get("published"),
         "modified": article.get("modified"),
         "sitename": article.get("sitename"),
         "hostname": article.get("hostname"),
@@ -314,10 +330,12 @@ def article_row(
         "raw_key": raw.key,
         "raw_offset": raw.offset,
         "raw_length": raw.length,
-        "json_key": article_key(item.article_id, item.content_sha256),
+        "json_key": article_key(item.article_id, item.version or item.content_sha256),
         "extractor": article.get("extractor"),
         "guid": listing.get("guid"),
         "listing": listing or None,
+        "gone_at": None,
+        "protected": 0,
     }
 
 

@@ -1,9 +1,10 @@
 """Pipeline stage 2: one identity per article, and duplicates found before anything is stored.
 
-Stages, in order: identity (canonical URL -> article id); unchanged (same article, same text:
-nothing to store; a new text of a known article is a revision); exact (same normalised text
-under another id -> `duplicate_of`); near-duplicate (MinHash LSH clusters of reposts,
-pipelines/neardup.py). The near-duplicate assignment runs in the archive stage, right before
+Stages, in order: identity (canonical URL -> article id); unchanged (same article, same text
+and headline: nothing to store; a new text or headline of a known article is a revision);
+exact (same normalised text under another id -> `duplicate_of`); near-duplicate (MinHash
+LSH clusters of reposts, pipelines/neardup.py). The near-duplicate assignment runs in the
+archive stage, right before
 the catalog row is written and with no await in between: a cluster may then only name
 articles that are archived, and two copies of one story in flight at once cannot both found
 a cluster.
@@ -14,7 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from archive.catalog import Catalog
-from crawlers.items import UNCHANGED, Capture
+from archive.documents import article_version
+from crawlers.items import SKIPPED, UNCHANGED, Capture
 from pipelines.identity import article_id, canonical_url, content_sha256
 from pipelines.runstate import run_state
 from pipelines.sharedindex import SharedArticles, shared_articles
@@ -49,13 +51,19 @@ class DedupPipeline:
         if item.status is not None or item.article is None:
             return item
         self._identify(item)
-        known = self._known_hash(item)
-        if known == item.content_sha256:
+        known = self._known_version(item)
+        if item.article.get("protected"):
+            # The page is a password form: the last public text stays the current version.
+            if known is None:
+                return item.settle(SKIPPED, "password protected: no public text to archive")
+            item.protected = True
+            return item.settle(UNCHANGED, "password protected: the archived text stays current")
+        if known == item.version:
             return item.settle(UNCHANGED)
         item.revision_of = known
         self._exact(item)
-        assert item.article_id and item.content_sha256
-        self.state.hash_of_id[item.article_id] = item.content_sha256
+        assert item.article_id and item.content_sha256 and item.version
+        self.state.version_of_id[item.article_id] = item.version
         self.state.id_of_hash.setdefault(item.content_sha256, item.article_id)
         return item
 
@@ -66,16 +74,17 @@ class DedupPipeline:
         item.content_sha256 = item.article.get("content_sha256") or content_sha256(
             item.article["text"]
         )
+        item.version = article_version(item.article.get("title"), item.content_sha256)
 
-    def _known_hash(self, item: Capture) -> str | None:
-        """The content hash this article has in the archive (None for a new article)."""
+    def _known_version(self, item: Capture) -> str | None:
+        """The version this article has in the archive (None for a new article)."""
         assert self.catalog is not None and item.article_id
-        known = self.state.hash_of_id.get(item.article_id)
+        known = self.state.version_of_id.get(item.article_id)
         if known is None and self.shared is not None:
-            known = self.shared.known_hash(item.article_id)
+            known = self.shared.known_version(item.article_id)
         if known is None:
             row = self.catalog.article(item.article_id)
-            known = row["content_sha256"] if row else None
+            known = article_version(row["title"], row["content_sha256"]) if row else None
         return known
 
     def _exact(self, item: Capture) -> None:

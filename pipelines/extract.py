@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pebble import ProcessExpired, ProcessPool
 
-from crawlers.items import FAILED, Capture
+from crawlers.items import FAILED, SKIPPED, Capture
+from pipelines.metadata import merge_listing
 from pipelines.neardup import DEFAULT_SHINGLE_SIZE, near_settings
 from pipelines.wire import load_agencies
 
@@ -120,7 +121,10 @@ class ExtractPipeline:
             ExtractPipeline.extracting -= 1
         if article is None:
             return item.settle(FAILED, "no extractable article text")
-        item.article = article
+        if article.get("page_kind", "article") != "article":
+            why = article.get("page_kind_reason") or article["page_kind"]
+            return item.settle(SKIPPED, f"not an article: {why}")
+        item.article = merge_listing(article, item.entry)
         return item
 
 

@@ -12,7 +12,7 @@ from typing import Any
 class RunState:
     """In-flight identity claims for one catalog."""
 
-    hash_of_id: dict[str, str] = field(default_factory=dict)
+    version_of_id: dict[str, str] = field(default_factory=dict)
     id_of_hash: dict[str, str] = field(default_factory=dict)
     # Articles being archived now: a duplicate waits for its original's outcome.
     in_flight: dict[str, asyncio.Future[bool]] = field(default_factory=dict)

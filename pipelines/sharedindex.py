@@ -20,16 +20,17 @@ return 1
 
 
 class SharedArticles:
-    """Article text hashes and original claims in Redis."""
+    """Archived article versions and original claims in Redis."""
 
     def __init__(self, client: redis.Redis, prefix: str = PREFIX) -> None:
         self.client = client
-        self.hashes = f"{prefix}:sha256"  # article id -> text hash of its archived version
+        self.hashes = f"{prefix}:version"  # article id -> its archived version
         self.originals = f"{prefix}:original"  # text hash -> the article that is its original
         self._release = client.register_script(_RELEASE)
 
-    def known_hash(self, article_id: str) -> str | None:
-        """The text hash of the article's archived version (None: not archived)."""
+    def known_version(self, article_id: str) -> str | None:
+        """The article's archived version, archive.documents.article_version (None: not
+        archived)."""
         value = self.client.hget(self.hashes, article_id)
         return value.decode() if value else None
 
@@ -45,9 +46,9 @@ class SharedArticles:
         """Give the claim back (the claimant failed to archive)."""
         self._release(keys=[self.originals], args=[content_sha256, article_id])
 
-    def archived(self, article_id: str, content_sha256: str) -> None:
-        """The article's version with this text is archived."""
-        self.client.hset(self.hashes, article_id, content_sha256)
+    def archived(self, article_id: str, version: str) -> None:
+        """The article's `version` is archived."""
+        self.client.hset(self.hashes, article_id, version)
 
 
 @cache

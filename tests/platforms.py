@@ -263,6 +263,9 @@ class PlatformSite:
         self.per_page = per_page
         self.origin = ""
         self.delay = 0.0  # seconds to wait before answering any request (a slow server)
+        # Cleared: post pages wait until it is set again (a crawl held open, whatever the speed).
+        self.open = threading.Event()
+        self.open.set()
         self.requests: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -817,6 +820,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.site.delay:
             time.sleep(self.server.site.delay)
         response = self.server.site._serve(self.path, self.headers)
+        if self.path.startswith("/posts/"):  # recorded in site.requests, then held
+            self.server.site.open.wait(timeout=120)
         self.send_response(response.status)
         if response.status != 304:  # a 304 has no body, so no Content-Length
             self.send_header("Content-Type", response.content_type)

@@ -14,13 +14,21 @@ from crawlers.platforms import (
     BloggerPage,
     Discovery,
     PlatformError,
+    WordPressRefs,
     blogger_feed_url,
     discover,
     parse_blogger_json,
+    parse_wordpress_listing,
+    parse_wordpress_names,
     parse_wordpress_posts,
+    parse_wordpress_site,
+    wordpress_api_from_links,
     wordpress_posts_url,
+    wordpress_route_url,
 )
 from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
+from crawlers.spiders.feed import wordpress_feed_page
+from crawlers.spiders.sitemap import usual_sitemap_urls
 
 # --- feeds -------------------------------------------------------------------------------
 
@@ -68,6 +76,9 @@ RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+WIRE_WATCH = {"sitename": "Wire Watch", "platform": "feed"}  # what every entry of RSS says
+
+
 def test_rss2_items_with_content_encoded_and_dc_creator() -> None:
     feed = parse_feed(RSS, "https://wire.example/feed/")
     assert (feed.kind, feed.title) == ("rss", "Wire Watch")
@@ -78,8 +89,10 @@ def test_rss2_items_with_content_encoded_and_dc_creator() -> None:
             guid="https://wire.example/?p=4107",
             title="Talks resume in Geneva & Vienna",
             published="2022-01-09T18:14:00+00:00",
-            updated="2022-01-09T18:14:00+00:00",  # no updated date: falls back to published
+            updated=None,  # a publication date is no modification date: the ledger won't skip
             author="Jane Roe",
+            terms=("World",),
+            **WIRE_WATCH,
         ),
         Entry(
             url="https://wire.example/2022/01/relative/",
@@ -87,11 +100,13 @@ def test_rss2_items_with_content_encoded_and_dc_creator() -> None:
             published="2022-01-08T14:00:00+00:00",
             updated="2022-01-10T08:00:00+00:00",
             author="News Desk",
+            **WIRE_WATCH,
         ),
         Entry(
             url="https://wire.example/2022/01/guid-only/",
             guid="https://wire.example/2022/01/guid-only/",
             title="Only a permalink guid",
+            **WIRE_WATCH,
         ),
     ]
 
@@ -114,9 +129,10 @@ def test_rss1_rdf_items_with_dc_date() -> None:
         Entry(
             url="https://old.example/p/1",
             title="First",
-            published="2022-01-09T18:14:00+00:00",
-            updated="2022-01-09T18:14:00+00:00",
+            published="2022-01-09T18:14:00+00:00",  # dc:date: published, not modified
             author="Ann",
+            sitename="Old Blog",
+            platform="feed",
         )
     ]
 
@@ -154,6 +170,9 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 </feed>"""
 
 
+FIELD_NOTES = {"sitename": "Field Notes", "platform": "feed"}
+
+
 def test_atom_entries_links_and_next_page() -> None:
     feed = parse_feed(ATOM, "https://blog.example/atom.xml")
     assert (feed.kind, feed.title) == ("atom", "Field Notes")
@@ -166,6 +185,7 @@ def test_atom_entries_links_and_next_page() -> None:
             published="2022-01-09T18:14:00+00:00",
             updated="2022-01-09T19:00:00+00:00",
             author="Olena",
+            **FIELD_NOTES,
         ),
         Entry(
             url="https://blog.example/posts/two.html",  # xml:base of feed and entry
@@ -173,12 +193,14 @@ def test_atom_entries_links_and_next_page() -> None:
             title="Tom & Jerry return",
             updated="2022-01-08T00:00:00+00:00",
             author="Feed Owner",
+            **FIELD_NOTES,
         ),
         Entry(
             url="https://blog.example/p/3",
             guid="https://blog.example/p/3",
             title="Only an http id",
             author="Feed Owner",
+            **FIELD_NOTES,
         ),
     ]
 
@@ -220,8 +242,16 @@ def test_json_feed_1_1() -> None:
             published="2022-01-09T18:14:00+00:00",
             updated="2022-01-09T18:14:00+00:00",
             author="Reporter One",
+            sitename="Wire JSON",
+            platform="feed",
         ),
-        Entry(url="https://json.example/linked", guid="42", author="Desk"),
+        Entry(
+            url="https://json.example/linked",
+            guid="42",
+            author="Desk",
+            sitename="Wire JSON",
+            platform="feed",
+        ),
     ]
 
 
@@ -232,7 +262,11 @@ def test_json_feed_1_0_author_and_bom() -> None:
         "items": [{"id": "1", "url": "https://j.example/1", "author": {"name": "Solo"}}],
     }
     feed = parse_feed(b"\xef\xbb\xbf\n" + json.dumps(doc).encode(), "https://j.example/")
-    assert feed.entries == [Entry(url="https://j.example/1", guid="1", author="Solo")]
+    assert feed.entries == [
+        Entry(
+            url="https://j.example/1", guid="1", author="Solo", sitename="Old JSON", platform="feed"
+        )
+    ]
     assert feed.next_url is None
 
 
@@ -425,7 +459,7 @@ def test_google_news_sitemap() -> None:
             url="https://news.example/2022/01/09/talks-resume",
             title="Talks resume in Geneva",
             published="2022-01-09T18:14:00+00:00",
-            updated="2022-01-09T18:14:00+00:00",
+            updated=None,  # a publication date says nothing of edits (no lastmod)
         ),
         Entry(
             url="https://news.example/2022/01/08/edited",
@@ -594,6 +628,9 @@ def test_blogger_json_page() -> None:
         published="2022-01-09T18:14:00+00:00",
         updated="2022-01-10T10:00:00+00:00",
         author="Wire Watch",
+        tags=("wire",),  # Blogger's labels
+        sitename="Wire Watch",
+        platform="blogger",
     )
     assert [e.url for e in page.entries] == [
         "https://wirewatch.blogspot.com/2022/01/p.html",
@@ -636,6 +673,9 @@ def test_blogger_feed_urls() -> None:
         blogger_feed_url("https://wirewatch.blogspot.com/", 0, 25)
 
 
+PUBLISHED = "2022-01-09T18:14:00+00:00"
+
+
 def test_blogger_atom_goes_through_parse_feed() -> None:
     atom = b"""<?xml version='1.0' encoding='UTF-8'?><?xml-stylesheet href="x"?>
 <feed xmlns='http://www.w3.org/2005/Atom' xmlns:openSearch='http://a9.com/-/spec/opensearchrss/1.0/'
@@ -655,8 +695,8 @@ def test_blogger_atom_goes_through_parse_feed() -> None:
     assert feed.next_url == (
         "https://www.blogger.com/feeds/123/posts/default?start-index=2&max-results=1"
     )
-    assert [(e.url, e.author, e.updated) for e in feed.entries] == [
-        ("https://wirewatch.blogspot.com/2022/01/p.html", "Wire Watch", "2022-01-09T18:14:00+00:00")
+    assert [(e.url, e.author, e.published, e.updated) for e in feed.entries] == [
+        ("https://wirewatch.blogspot.com/2022/01/p.html", "Wire Watch", PUBLISHED, None)
     ]
 
 
@@ -703,8 +743,14 @@ def test_wordpress_posts_page() -> None:
             published="2022-01-09T18:14:00+00:00",
             updated="2022-01-10T08:00:00+00:00",
             author="Jane Roe",
+            protected=False,
+            platform="wordpress",
         ),
-        Entry(url="https://wp.example/2022/01/08/draft-ish/", guid="https://wp.example/?p=4106"),
+        Entry(
+            url="https://wp.example/2022/01/08/draft-ish/",
+            guid="https://wp.example/?p=4106",
+            platform="wordpress",
+        ),
     ]
 
 
@@ -852,3 +898,123 @@ def test_discover_static_site_feeds() -> None:
 )
 def test_discover_garbage_is_empty(html: bytes) -> None:
     assert discover(html, "https://x.example/") == Discovery(False, None, [])
+
+
+def test_wordpress_listing_names_ids_and_protection() -> None:
+    posts = [
+        {
+            "id": 7,
+            "link": "https://wp.example/blog/2024/03/01/locked/",
+            "date_gmt": "2024-03-01T03:30:00",
+            "modified_gmt": "2024-03-02T08:00:00",
+            "title": {"rendered": "Locked &amp; away"},
+            "content": {"protected": True},
+            "author": 2,
+            "categories": [3, "x"],
+            "tags": [9, 10],
+        }
+    ]
+    [(entry, refs)] = parse_wordpress_listing(json.dumps(posts).encode())
+    assert (entry.title, entry.published, entry.protected, entry.platform) == (
+        "Locked & away",
+        "2024-03-01T03:30:00+00:00",  # date_gmt is UTC: 22:30 in New York the day before
+        True,
+        "wordpress",
+    )
+    assert refs == WordPressRefs(author=2, categories=(3,), tags=(9, 10))
+    users = [{"id": 2, "name": "Ann &amp; Bo"}, {"id": "3", "name": "x"}, {"id": 4, "name": ""}]
+    assert parse_wordpress_names(json.dumps(users).encode()) == {2: "Ann & Bo"}
+    assert (
+        parse_wordpress_site(b'{"name": "Field &#8211; Notes", "home": "x"}')
+        == "Field \u2013 Notes"
+    )
+
+
+def test_wordpress_api_root_from_link_headers() -> None:
+    headers = [
+        '<https://wp.example/blog/wp-json/>; rel="https://api.w.org/"',
+        "<https://wp.example/blog/?p=7>; rel=shortlink",
+    ]
+    assert wordpress_api_from_links(headers, "https://wp.example/blog/") == (
+        "https://wp.example/blog/wp-json/"
+    )
+    plain = ['<https://wp.example/?rest_route=/>; rel="https://api.w.org/", <x>; rel="next"']
+    assert wordpress_api_from_links(plain, "https://wp.example/") == (
+        "https://wp.example/?rest_route=/"
+    )
+    assert (
+        wordpress_api_from_links(['<javascript:x>; rel="https://api.w.org/"'], "https://a/") is None
+    )
+    assert wordpress_api_from_links(['<https://a/>; rel="next"'], "https://a/") is None
+
+
+def test_wordpress_route_urls_keep_the_prefix_and_rest_route() -> None:
+    fields = [("_fields", "id,name")]
+    assert wordpress_route_url("https://wp.example/blog/wp-json/", "/wp/v2/users", fields) == (
+        "https://wp.example/blog/wp-json/wp/v2/users?_fields=id%2Cname"
+    )
+    assert wordpress_route_url("https://wp.example/?rest_route=/", "/wp/v2/tags", fields) == (
+        "https://wp.example/?rest_route=/wp/v2/tags&_fields=id%2Cname"
+    )
+    assert wordpress_posts_url(
+        "https://wp.example/?rest_route=/", 2, route="/wp/v2/pages", fields="id,link"
+    ) == (
+        "https://wp.example/?rest_route=/wp/v2/pages&per_page=100&page=2"
+        "&_fields=id%2Clink&orderby=id&order=asc"
+    )
+
+
+def test_feed_terms_generator_and_completeness() -> None:
+    rss = b"""<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>
+<title>WP Blog</title><generator>https://wordpress.org/?v=6.1.9</generator>
+<item><link>https://wp.example/a/</link><category><![CDATA[News]]></category>
+<category>news</category><category>Caf\xc3\xa9 &amp; Bar</category><dc:subject>Extra</dc:subject>
+</item></channel></rss>"""
+    feed = parse_feed(rss, "https://wp.example/feed/")
+    assert feed.generator == "https://wordpress.org/?v=6.1.9" and not feed.complete
+    assert feed.entries[0].terms == ("News", "Caf\u00e9 & Bar", "Extra")  # no repeats
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"
+  xmlns:fh="http://purl.org/syndication/history/1.0"><title>P</title><fh:complete/>
+<generator uri="https://getpelican.com/">Pelican</generator>
+<entry><link href="https://p.example/a.html"/><category term="misc"/>
+<category term="tag-1" label="Tag One"/></entry></feed>"""
+    feed = parse_feed(atom, "https://p.example/feeds/all.atom.xml")
+    assert feed.complete and feed.generator == "Pelican https://getpelican.com/"
+    assert feed.entries[0].terms == ("misc", "Tag One")
+    doc = {"version": "https://jsonfeed.org/version/1.1", "items": [
+        {"url": "https://j.example/1", "tags": ["a", "A", 3, "b"]}
+    ]}  # fmt: skip
+    assert parse_feed(json.dumps(doc).encode(), "https://j.example/").entries[0].terms == (
+        "a",
+        "b",
+    )
+
+
+def test_wordpress_feed_pages_and_usual_sitemaps() -> None:
+    assert wordpress_feed_page("https://wp.example/blog/feed/", 2) == (
+        "https://wp.example/blog/feed/?paged=2"
+    )
+    assert wordpress_feed_page("https://wp.example/?feed=rss2&paged=2", 3) == (
+        "https://wp.example/?feed=rss2&paged=3"
+    )
+    urls = usual_sitemap_urls("https://h.example/blog/")
+    assert urls[:2] == [
+        "https://h.example/blog/sitemap.xml",
+        "https://h.example/blog/sitemap_index.xml",
+    ]
+    assert "https://h.example/wp-sitemap.xml" in urls and len(set(urls)) == 8
+
+
+def test_entries_merge_newest_update_and_missing_fields() -> None:
+    news = Entry(url="https://n.example/a", title="A", published="2024-01-01T00:00:00+00:00")
+    posts = Entry(url="https://n.example/a", updated="2024-01-05T00:00:00+00:00", tags=("x",))
+    older = Entry(url="https://n.example/a", updated="2024-01-02T00:00:00+00:00", title="Other")
+    merged = news.merged(posts).merged(older)
+    assert merged == Entry(
+        url="https://n.example/a",
+        title="A",
+        published="2024-01-01T00:00:00+00:00",
+        updated="2024-01-05T00:00:00+00:00",
+        tags=("x",),
+    )
+    assert older.merged(news).merged(posts).updated == "2024-01-05T00:00:00+00:00"

@@ -1,15 +1,27 @@
 """What every source spider shares: article requests with their listing metadata, captures
-of responses and failures, and bounded, fault-tolerant listing requests."""
+of responses and failures, and bounded, fault-tolerant listing requests.
+
+A source's listings are all read before any of its posts is fetched: the posts they list
+wait in a buffer, merged per URL (one URL listed by a news sitemap without a date and by a
+posts sitemap with one takes the newest date), and go out when the spider first runs out
+of work. Only then does the spider know whether its listing was complete, which it needs
+to say `partial` instead of `ok`, and to notice posts that left the listing (deleted,
+unpublished): those are fetched once more, and a 404 or 410 marks them gone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.catalog import Catalog
@@ -25,6 +37,7 @@ from crawlers.items import UNCHANGED, Capture
 from crawlers.sources import Source
 
 LISTING_OVERLAP = timedelta(days=1)
+Fallbacks = tuple[str, Callable[..., Any]] | list[tuple[str, Callable[..., Any]]] | None
 
 
 def iso_date(value: str | None) -> str | None:
@@ -64,8 +77,101 @@ class SourceSpider(scrapy.Spider):
         self._discovered: set[str] = set()
         self._listing_pages = 0
         self._listings_requested: set[tuple[str, str]] = set()
+        # Posts listed and not yet requested, by URL (see the module docstring).
+        self._listed: dict[str, Entry] = {}
+        # Every URL this run's listings named, and the listings that were skipped as
+        # unchanged (their posts count as listed).
+        self._seen_listed: set[str] = set()
+        self.unchanged_listings: set[str] = set()
+        # Why this run's listing may have missed posts: the run is then `partial`.
+        self.partial_reasons: list[str] = []
+        self._gone_checked = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
+        return spider
+
+    # -- the end of the listings ------------------------------------------------------------
+
+    def spider_idle(self) -> None:
+        """Out of work: schedule what comes next (more listings, the buffered posts, the
+        posts that left the listing), if anything."""
+        requests = list(self.when_idle())
+        if not requests:
+            return
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
+
+    def when_idle(self) -> Iterator[scrapy.Request]:
+        """What to fetch once everything requested so far is done: listings a kind reads
+        only when the others fell short (overridden), then the posts listed."""
+        if self._listed:
+            yield from self.release_listed()
+        elif not self._gone_checked:
+            self._gone_checked = True
+            yield from self.left_the_listing()
+
+    def release_listed(self) -> Iterator[scrapy.Request]:
+        """Requests for the buffered posts, within --since and max_pages."""
+        listed, self._listed = self._listed, {}
+        for entry in listed.values():
+            request = self.article_request(self.finish_entry(entry))
+            if request is not None:
+                yield request
+
+    def finish_entry(self, entry: Entry) -> Entry:
+        """An entry as it goes out; kinds that learn more after listing fill it in here."""
+        return entry
+
+    def note_partial(self, reason: str) -> None:
+        """This run's listing may have missed posts, and why."""
+        if reason not in self.partial_reasons:
+            self.logger.warning("%s: listing incomplete: %s", self.source.name, reason)
+            self.partial_reasons.append(reason)
+
+    @property
+    def listing_complete(self) -> bool:
+        """Whether every listing was read, so that a post missing from it has left it."""
+        return not self.partial_reasons
+
+    def left_the_listing(self) -> Iterator[scrapy.Request]:
+        """One more fetch of each post a complete listing named last time and not now: a
+        404 or 410 then marks it gone."""
+        if not self._seen_listed or not self.listing_complete or self.since:
+            return
+        catalog = Catalog(self.settings.get("WIREARCHIVE_DB"))
+        try:
+            dropped = catalog.left_listing(
+                self.source.name, self._seen_listed, self.unchanged_listings
+            )
+        finally:
+            catalog.close()
+        for url in dropped:
+            self.crawler.stats.inc_value("wa/left_listing")
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                meta={"wa_article": True, "wa_input": url, "wa_recheck": True},
+                dont_filter=True,
+            )
 
     # -- articles ---------------------------------------------------------------------------
+
+    def article_requests(self, entries: Iterable[Entry], via: str) -> Iterable[scrapy.Request]:
+        """Keep the posts the listing `via` named, merged per URL, until every listing is
+        read (see the module docstring); nothing is requested yet."""
+        for entry in entries:
+            entry = replace(entry, listed_via=via)
+            self._seen_listed.add(entry.url)
+            if entry.url in self._discovered:
+                continue
+            known = self._listed.get(entry.url)
+            self._listed[entry.url] = entry if known is None else known.merged(entry)
+        return ()
 
     def article_request(self, entry: Entry, **request_args: Any) -> scrapy.Request | None:
         """The request for one listed post, or None when it is out of bounds or listed twice."""
@@ -76,6 +182,7 @@ class SourceSpider(scrapy.Spider):
             return None
         if self.max_pages is not None and len(self._discovered) >= self.max_pages:
             self.crawler.stats.inc_value("wa/over_max_pages")
+            self.note_partial(f"max_pages ({self.max_pages}) reached")
             return None
         self._discovered.add(entry.url)
         self.crawler.stats.inc_value("wa/discovered")
@@ -91,13 +198,6 @@ class SourceSpider(scrapy.Spider):
             },
             **request_args,
         )
-
-    def article_requests(self, entries: Iterable[Entry]) -> Iterable[scrapy.Request]:
-        """Requests for the listed posts that are within bounds."""
-        for entry in entries:
-            request = self.article_request(entry)
-            if request is not None:
-                yield request
 
     def parse_article(self, response: Response, **kwargs: Any) -> Iterable[Capture]:
         """One Capture per article response (a 304 is settled as unchanged)."""
@@ -120,6 +220,8 @@ class SourceSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> Iterable[Capture]:
         """One settled Capture per article that could not be fetched."""
         capture = capture_failure(failure, self.source.name)
+        if isinstance(failure.value, HttpError):
+            capture.status_code = failure.value.response.status
         request = getattr(failure, "request", None)
         if request is not None:
             capture.entry = request.meta.get("wa_entry")
@@ -152,7 +254,7 @@ class SourceSpider(scrapy.Spider):
         self,
         url: str,
         callback: Callable[..., Any],
-        fallback: tuple[str, Callable[..., Any]] | None = None,
+        fallback: Fallbacks = None,
         entry_point: bool = False,
         dont_filter: bool = False,
         **meta: Any,
@@ -160,9 +262,10 @@ class SourceSpider(scrapy.Spider):
         """The request for a listing page, unless the per-source listing budget is spent.
 
         `fallback` is tried when this listing fails (the Atom feed when Blogger's JSON feed
-        fails, the RSS feed when WordPress's API does); `entry_point` marks the request whose
-        failure, with nothing discovered, means the whole source failed. Entry points are read
-        again by a resumed run (a job dir's seen-set would skip them) so nothing new is missed.
+        fails, the feed when WordPress's API does; a list is tried in order, as the usual
+        sitemap locations are); `entry_point` marks the request whose failure, with nothing
+        discovered, means the whole source failed. Entry points are read again by a resumed
+        run (a job dir's seen-set would skip them) so nothing new is missed.
         """
         key = (url, callback.__name__)
         if key in self._listings_requested:
@@ -175,11 +278,13 @@ class SourceSpider(scrapy.Spider):
         budget = self.settings.getint("WIREARCHIVE_MAX_LISTING_PAGES")
         if self._listing_pages >= budget:
             self.crawler.stats.inc_value("wa/over_listing_budget")
+            self.note_partial(f"the listing budget ({budget} pages) was spent")
             return
         self._listing_pages += 1
-        meta |= {"wa_entry_point": entry_point}
-        if fallback is not None:
-            meta["wa_fallback"] = (fallback[0], fallback[1].__name__)
+        meta |= {"wa_entry_point": entry_point, "wa_listing": url}
+        if fallback:
+            chain = [fallback] if isinstance(fallback, tuple) else fallback
+            meta["wa_fallback"] = [(u, cb.__name__) for u, cb in chain]
         yield scrapy.Request(
             url,
             callback=callback,
@@ -196,16 +301,29 @@ class SourceSpider(scrapy.Spider):
 
     def listing_problem(self, request: scrapy.Request, reason: str) -> Iterable[scrapy.Request]:
         """Handle a listing that failed or could not be parsed."""
-        self.logger.warning("%s: listing %s failed: %s", self.source.name, request.url, reason)
+        fallbacks = request.meta.get("wa_fallback")
+        quiet = fallbacks or request.meta.get("wa_optional")
+        log = self.logger.info if quiet else self.logger.warning
+        log("%s: listing %s failed: %s", self.source.name, request.url, reason)
         self.crawler.stats.inc_value("wa/listing_errors")
-        fallback = request.meta.get("wa_fallback")
-        if fallback is not None:
-            url, callback_name = fallback
+        if fallbacks:
+            (url, callback_name), *rest = fallbacks
             self.logger.info("%s: falling back to %s", self.source.name, url)
             self.via = f"{self.via} -> fallback {url}"
             yield from self.listing(
-                url, getattr(self, callback_name), entry_point=request.meta.get("wa_entry_point")
+                url,
+                getattr(self, callback_name),
+                fallback=[(u, getattr(self, cb)) for u, cb in rest],
+                entry_point=request.meta.get("wa_entry_point"),
+                **{
+                    k: v
+                    for k, v in request.meta.items()
+                    if k in ("handle_httpstatus_list", "wa_optional")
+                },
             )
             return
+        if request.meta.get("wa_optional"):
+            return  # a listing the site may well not have (auto's sitemap probes)
         if request.meta.get("wa_entry_point"):
             self.crawler.stats.set_value("wa/entry_point_failed", f"{request.url}: {reason}")
+        self.note_partial(f"listing {request.url} failed: {reason}")

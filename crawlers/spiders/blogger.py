@@ -44,7 +44,7 @@ class BloggerSpider(FeedSpider):
         if not page.entries:
             return  # past the last post: Blogger leaves out the entry list
         self.crawler.stats.inc_value("wa/listing_pages")
-        yield from self.article_requests(page.entries)
+        yield from self.article_requests(page.entries, via=response.meta["wa_listing"])
         start = page.start_index + len(page.entries)
         if page.total is None or start <= page.total:
             blog_url = response.meta["wa_blog"]

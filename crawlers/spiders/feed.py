@@ -1,16 +1,34 @@
-"""The `feed` spider: RSS 2.0, Atom and JSON Feed, with RFC 5005 paging."""
+"""The `feed` spider: RSS 2.0, Atom and JSON Feed, with RFC 5005 paging and WordPress's
+`?paged=N` feed pages.
+
+A feed with no next page lists only its latest posts (10 by default on WordPress, Hugo and
+Pelican): unless it says it is complete (RFC 5005 `fh:complete`), the source is `partial`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
 
-from crawlers.feeds import FeedError, parse_feed
+from crawlers.feeds import Feed, FeedError, parse_feed
 from crawlers.platforms import discover
 from crawlers.spiders.base import SourceSpider
+
+
+def wordpress_feed_page(url: str, page: int) -> str:
+    """`url` (a WordPress feed) asking for page `page` with `paged=N`."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "paged"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("paged", str(page))])))
+
+
+def is_wordpress(feed: Feed) -> bool:
+    """Whether WordPress made the feed (its <generator>), which pages with `?paged=N`."""
+    return "wordpress.org" in (feed.generator or "").lower()
 
 
 class FeedSpider(SourceSpider):
@@ -28,6 +46,9 @@ class FeedSpider(SourceSpider):
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Posts from one feed document, and its next page."""
+        page = response.meta.get("wa_feed_page", 1)
+        if page > 1 and response.status == 404:
+            return  # past the last page of a WordPress feed
         try:
             feed = parse_feed(response.body, response.url)
         except FeedError as exc:
@@ -40,9 +61,27 @@ class FeedSpider(SourceSpider):
             return
         if feed.entries:
             self.crawler.stats.inc_value("wa/listing_pages")
-        yield from self.article_requests(feed.entries)
-        if feed.next_url and feed.entries:
+        yield from self.article_requests(feed.entries, via=response.meta["wa_listing"])
+        if not feed.entries:
+            return
+        if feed.next_url:
             yield from self.listing(feed.next_url, self.parse_feed)
+        elif is_wordpress(feed):
+            yield from self.listing(
+                wordpress_feed_page(response.url, page + 1),
+                self.parse_feed,
+                handle_httpstatus_list=[404],
+                wa_feed_page=page + 1,
+            )
+        elif not feed.complete:
+            self.feed_cut(
+                f"the feed {response.meta['wa_listing']} lists {len(feed.entries)} posts"
+                f"{f' on {page} pages' if page > 1 else ''} and no next page"
+            )
+
+    def feed_cut(self, reason: str) -> None:
+        """The feed ends before the site's first post may; `auto` tries other listings."""
+        self.note_partial(reason)
 
 
 def _is_html(response: Response) -> bool:

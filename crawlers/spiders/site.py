@@ -68,8 +68,8 @@ class SiteSpider(SourceSpider):
                 continue
             kind = page_kind(link.url)
             if kind == "post":
-                request = self.article_request(Entry(url=link.url))
-                if request is not None:
-                    yield request
+                yield from self.article_requests(
+                    [Entry(url=link.url)], via=response.meta["wa_listing"]
+                )
             elif kind == "listing" and depth < max_depth:
                 yield from self.listing(link.url, self.parse_listing, wa_depth=depth + 1)

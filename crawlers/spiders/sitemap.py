@@ -13,11 +13,22 @@ from scrapy.http import Response
 from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from crawlers.spiders.base import SourceSpider
 
+USUAL_SITEMAPS = ("sitemap.xml", "sitemap_index.xml", "wp-sitemap.xml", "sitemap-index.xml")
+
+
+def usual_sitemap_urls(site: str) -> list[str]:
+    """Where sitemaps usually are when robots.txt names none (Hugo publishes no robots.txt;
+    WordPress's own sitemap is wp-sitemap.xml): under the site's path, then the host's root."""
+    folder = site if site.endswith("/") else site.rsplit("/", 1)[0] + "/"
+    urls = [urljoin(folder, name) for name in USUAL_SITEMAPS]
+    return urls + [urljoin(site, "/" + name) for name in USUAL_SITEMAPS]
+
 
 class SitemapSpider(SourceSpider):
     """Fetch every post a site's sitemaps list (or those changed since the last good crawl)."""
 
     name = "sitemap"
+    sitemaps_read = 0  # sitemap documents parsed in this run
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.sitemap_start(self.source.url):
@@ -34,16 +45,35 @@ class SitemapSpider(SourceSpider):
                 self.parse_robots,
                 entry_point=True,
                 dont_obey_robotstxt=True,
+                handle_httpstatus_list=[401, 403, 404, 410],
+                wa_site=url,
             )
 
     def parse_robots(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
-        """The sitemaps robots.txt names, or /sitemap.xml when it names none."""
-        sitemaps = sitemaps_from_robots(response.body, response.url)
-        for url in sitemaps or [urljoin(response.url, "/sitemap.xml")]:
-            yield from self.listing(url, self.parse_sitemap, entry_point=not sitemaps)
+        """The sitemaps robots.txt names, or else the first of the usual locations."""
+        sitemaps = (
+            sitemaps_from_robots(response.body, response.url) if response.status == 200 else []
+        )
+        optional = response.meta.get("wa_optional", False)
+        if sitemaps:
+            for url in sitemaps:
+                yield from self.listing(url, self.parse_sitemap, wa_optional=optional)
+            return
+        first, *rest = dict.fromkeys(usual_sitemap_urls(response.meta["wa_site"]))
+        yield from self.listing(
+            first,
+            self.parse_sitemap,
+            fallback=[(url, self.parse_sitemap) for url in rest],
+            entry_point=not optional,
+            handle_httpstatus_list=[404],
+            wa_optional=optional,
+        )
 
     def parse_sitemap(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Child sitemaps of an index, or the posts of a urlset."""
+        if response.status == 404:
+            yield from self.listing_problem(response.request, "HTTP 404")
+            return
         limit = self.settings.getint("DOWNLOAD_MAXSIZE")
         try:
             sitemap = parse_sitemap(response.body, response.url, max_bytes=limit)
@@ -51,11 +81,13 @@ class SitemapSpider(SourceSpider):
             yield from self.listing_problem(response.request, str(exc))
             return
         self.crawler.stats.inc_value("wa/listing_pages")
+        self.sitemaps_read += 1
         if sitemap.kind == "urlset":
-            yield from self.article_requests(sitemap.entries)
+            yield from self.article_requests(sitemap.entries, via=response.meta["wa_listing"])
             return
         for child in sitemap.entries:
             if self.last_success and child.updated and child.updated < self.last_success:
                 self.crawler.stats.inc_value("wa/sitemaps_unchanged")
+                self.unchanged_listings.add(child.url)
                 continue
             yield from self.listing(child.url, self.parse_sitemap)
