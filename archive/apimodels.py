@@ -219,6 +219,12 @@ class Article(BaseModel):
     raw_length: int | None
     json_key: str
     pending: bool = Field(description="true while its objects wait in the spool")
+    gone_at: str | None = Field(
+        default=None, description="when the post left its site (404/410); it is kept"
+    )
+    protected: bool = Field(
+        default=False, description="behind a password now: `text` is the last public one"
+    )
     revisions: list[Revision]
     captures: list[CaptureOut]
     cluster: Story | None

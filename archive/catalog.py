@@ -345,20 +345,16 @@ class Catalog:
         self, source: str, listed: set[str], unchanged_listings: set[str]
     ) -> list[str]:
         """The URLs `source`'s listing named last time and not now (`listed`), except those
-        of listings skipped this time as unchanged; they count as no longer listed."""
+        of listings skipped this time as unchanged. (Their next fetch records them as no
+        longer listed.)"""
         rows = self._rows(
             "select url, listed_via from ledger where source = ? and listed = 1", [source]
         )
-        dropped = [
+        return [
             r["url"]
             for r in rows
             if r["url"] not in listed and r["listed_via"] not in unchanged_listings
         ]
-        with self.db.atomic():
-            self.db.executemany(
-                "update ledger set listed = 0 where url = ?", [(url,) for url in dropped]
-            )
-        return dropped
 
     def mark_gone(self, url: str, at: str) -> None:
         """The article behind ledger URL `url` answered 404 or 410: gone since `at` (kept)."""

@@ -341,6 +341,8 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
         "duplicate_of",
         "tags",
         "categories",
+        "gone_at",
+        "protected",
         "first_seen",
         "fetched_at",
         "raw_key",

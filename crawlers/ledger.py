@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
-GOOD = ("archived", "duplicate", "unchanged")
+GOOD = ("archived", "duplicate", "unchanged", "skipped")
 
 
 class NotModifiedSkip(IgnoreRequest):

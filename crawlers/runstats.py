@@ -10,7 +10,7 @@ from scrapy import signals
 
 from archive.catalog import Catalog
 from crawlers.capture import now_iso
-from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
+from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -80,6 +80,8 @@ class CrawlRecorder:
         if item.status in (FAILED, REFUSED):
             self.counts["failed"] += 1
             self.errors[error_kind(item.status, item.reason)] += 1
+        elif item.status == SKIPPED:
+            self.counts["skipped"] += 1  # not an article, or gone after leaving the listing
         elif item.status == UNCHANGED:
             if fetched:
                 self.counts["unchanged"] += 1  # fetched, same text (304s are counted above)

@@ -25,7 +25,7 @@ from archive.uploader import Uploader, spool_dir
 from archive.warc import CaptureRecords, Earlier, capture_records, payload_sha256
 from archive.warcfile import DEFAULT_WARC_BYTES, WarcLocation
 from crawlers.capture import now_iso
-from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, UNCHANGED, Capture
+from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
 from pipelines.extract import ExtractPipeline
 from pipelines.neardup import (
     DEFAULT_SHINGLE_SIZE,
@@ -154,7 +154,7 @@ class ArchivePipeline:
         if item.status == REFUSED or not item.input_url.startswith(("http://", "https://")):
             return
         fetched = item.status_code is not None and item.status_code != 304
-        ok = item.status in (ARCHIVED, DUPLICATE, UNCHANGED)
+        ok = item.status in (ARCHIVED, DUPLICATE, UNCHANGED, SKIPPED)
         headers = {k.lower(): v for k, v in item.headers} if fetched and ok else {}
         if self.uploader is not None:
             self.uploader.begin()  # committed with the captures around it

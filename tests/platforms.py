@@ -266,6 +266,7 @@ class PlatformSite:
         # Cleared: post pages wait until it is set again (a crawl held open, whatever the speed).
         self.open = threading.Event()
         self.open.set()
+        self.news_first = False  # the sitemap index names the news sitemap before the posts
         self.requests: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -350,15 +351,27 @@ class PlatformSite:
             self._add(post, self._post_path(post))
             self._sort()
 
-    def edit_post(self, slug: str, body_html: bytes, updated: datetime) -> None:
-        """Change a post's page and updated time: its ETag and Last-Modified change, and so do
-        the updated/modified/lastmod dates the listings give; its place in them does not."""
+    def edit_post(
+        self, slug: str, body_html: bytes, updated: datetime, title: str | None = None
+    ) -> None:
+        """Change a post's page (and title, as listings give it) and updated time: its ETag
+        and Last-Modified change, and so do the updated/modified/lastmod dates the listings
+        give; its place in them does not."""
         if updated.tzinfo is None:
             raise ValueError("updated must be timezone-aware")
         with self._lock:
             entry = self._entries[slug]
-            entry.post = replace(entry.post, body_html=body_html, updated=updated)
+            entry.post = replace(
+                entry.post, body_html=body_html, updated=updated, title=title or entry.post.title
+            )
             entry.etag = _etag(body_html)
+
+    def remove_post(self, slug: str) -> None:
+        """Unpublish a post: it leaves every listing and its page answers 404."""
+        with self._lock:
+            entry = self._entries.pop(slug)
+            del self._by_path[entry.path]
+            self._order.remove(entry)
 
     def article_fetches(self) -> list[str]:
         """Paths (with query) of the post pages served with 200, in order."""
@@ -767,7 +780,11 @@ class PlatformSite:
         lastmod = _rfc3339(self._last_updated())
         maps = "".join(
             f"<sitemap><loc>{self.origin}/{name}</loc><lastmod>{lastmod}</lastmod></sitemap>"
-            for name in ("sitemap-posts.xml.gz", "news-sitemap.xml")
+            for name in (
+                ("news-sitemap.xml", "sitemap-posts.xml.gz")
+                if self.news_first
+                else ("sitemap-posts.xml.gz", "news-sitemap.xml")
+            )
         )
         return _xml(
             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'

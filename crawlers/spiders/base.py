@@ -33,7 +33,7 @@ from crawlers.capture import (
     now_iso,
 )
 from crawlers.entries import Entry
-from crawlers.items import UNCHANGED, Capture
+from crawlers.items import SKIPPED, UNCHANGED, Capture
 from crawlers.sources import Source
 
 LISTING_OVERLAP = timedelta(days=1)
@@ -142,13 +142,13 @@ class SourceSpider(scrapy.Spider):
         404 or 410 then marks it gone."""
         if not self._seen_listed or not self.listing_complete or self.since:
             return
-        catalog = Catalog(self.settings.get("WIREARCHIVE_DB"))
+        catalog = Catalog.shared(self.settings.get("WIREARCHIVE_DB"))
         try:
             dropped = catalog.left_listing(
                 self.source.name, self._seen_listed, self.unchanged_listings
             )
         finally:
-            catalog.close()
+            catalog.release()
         for url in dropped:
             self.crawler.stats.inc_value("wa/left_listing")
             yield scrapy.Request(
@@ -220,9 +220,13 @@ class SourceSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> Iterable[Capture]:
         """One settled Capture per article that could not be fetched."""
         capture = capture_failure(failure, self.source.name)
+        request = getattr(failure, "request", None)
         if isinstance(failure.value, HttpError):
             capture.status_code = failure.value.response.status
-        request = getattr(failure, "request", None)
+            if capture.status_code in (404, 410) and request and request.meta.get("wa_recheck"):
+                capture.settle(
+                    SKIPPED, f"gone: HTTP {capture.status_code} after leaving the listing"
+                )
         if request is not None:
             capture.entry = request.meta.get("wa_entry")
             if capture.status == UNCHANGED:

@@ -18,8 +18,9 @@ from crawlers.spiders.base import SourceSpider
 
 LISTING = re.compile(
     r"(^/$|/\d{4}/(\d{2}/)?$|/\d{4}/\d{2}/\d{2}/$|[?&](page|paged|start|offset)=\d+"
-    r"|/page/\d+/?$|/(category|categories|tag|tags|label|archive|archives|calendar)(/|$)"
-    r"|/search/label/)"
+    r"|/page/\d+/?$|/(category|categories|tag|tags|label|archive|archives|calendar|author"
+    r"|authors)(/|$)|/search/label/|/(posts|blog|news|articles)/$|/index\d*\.html?$"
+    r"|/(archives|tags|categories|authors)\.html?$)"
 )
 POST = re.compile(
     r"(\.html?$|/\d{4}/\d{2}/(\d{2}/)?[^/]+/?$|/(posts?|news|articles?|blog)/[^/]+/?$)"
