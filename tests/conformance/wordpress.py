@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -44,7 +45,7 @@ WP_CORE = Path("/usr/share/wordpress")
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 DEADLINE = 120.0  # seconds; generous for a busy 2-core machine, never asserted on
 # The Debian packages the suite needs; named in skip and failure messages.
-APT_PACKAGES = "wordpress mariadb-server apache2 libapache2-mod-php php-mysql php-cli"
+APT_PACKAGES = "wordpress mariadb-server apache2 libapache2-mod-php php-mysql php-xml php-cli"
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -114,6 +115,12 @@ def binaries() -> dict[str, str]:
             missing.append(f"{APACHE_MODULES}/{module}.so")
     if not (WP_CORE / "wp-load.php").exists():
         missing.append(f"{WP_CORE}/wp-load.php")
+    if "php" in found:
+        modules = subprocess.run([found["php"], "-m"], capture_output=True, text=True).stdout
+        # WordPress's sitemaps need SimpleXML (php-xml); without it wp-sitemap.xml is a 501.
+        for module in ("mysqli", "SimpleXML"):
+            if module not in modules.split():
+                missing.append(f"PHP module {module}")
     if missing:
         raise PlatformMissing(
             f"real WordPress needs {', '.join(missing)} (apt-get install {APT_PACKAGES})"
@@ -166,7 +173,8 @@ $args = json_decode(file_get_contents('php://stdin'), true);
 $wa_result = (function (array $args) {
 %(code)s
 })($args);
-echo "\\n@@WIREARCHIVE-JSON@@", json_encode($wa_result, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+echo "\\n@@WIREARCHIVE-JSON@@",
+    json_encode($wa_result, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
 """
 
 # Shared PHP functions for the helpers (defined once per PHP run).
@@ -310,7 +318,8 @@ class Site:
         login = login or re.sub(r"[^a-z0-9]+", "", display_name.lower()) or "user"
         uid = int(self.php(
             """
-            $id = wp_insert_user(['user_login' => $args['login'], 'user_pass' => wp_generate_password(),
+            $id = wp_insert_user(['user_login' => $args['login'],
+                'user_pass' => wp_generate_password(),
                 'user_email' => $args['login'] . '@example.org', 'display_name' => $args['name'],
                 'nickname' => $args['name'], 'role' => 'author']);
             if (is_wp_error($id)) { throw new Exception($id->get_error_message()); }
@@ -453,7 +462,8 @@ class Site:
                 'post_date_gmt' => $args['date_gmt'],
                 'post_date' => get_date_from_gmt($args['date_gmt']),
                 'post_modified_gmt' => $args['modified_gmt'],
-                'post_modified' => get_date_from_gmt($args['modified_gmt'])], ['ID' => $args['id']]);
+                'post_modified' => get_date_from_gmt($args['modified_gmt'])],
+                ['ID' => $args['id']]);
             clean_post_cache($args['id']);
             if (get_post_status($args['id']) !== 'future') { throw new Exception('not future'); }
             wp_publish_post($args['id']);
@@ -540,9 +550,18 @@ class Site:
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
     def requests(self, since: int = 0) -> list[Request]:
-        """Requests Apache served to this site (one log line each), from `since` on."""
+        """Requests Apache served to this site (one log line each), from `since` on. Apache
+        logs a request after answering it: wait until the log has been still for 0.5 s."""
         if not self.access_log.exists():
             return []
+        size, still, end = -1, time.monotonic(), time.monotonic() + 30
+        while time.monotonic() < end:
+            now = self.access_log.stat().st_size
+            if now != size:
+                size, still = now, time.monotonic()
+            elif time.monotonic() - still >= 0.5:
+                break
+            time.sleep(0.1)
         with self.access_log.open("rb") as f:
             f.seek(since)
             lines = f.read().decode("utf-8", "replace").splitlines()
@@ -631,8 +650,14 @@ class Population:
     spare: list[dict[str, Any]]
 
 
+def site_paragraphs(site: Site, article: dict[str, Any], label: str) -> list[str]:
+    """An article's paragraphs after a lead naming `site`: copies on several sites differ."""
+    return [f"Filed to {site.spec.blogname} as {label}.", *article["paragraphs"]]
+
+
 def populate(site: Site, articles: Sequence[dict[str, Any]] | None = None) -> Population:
-    """Fill `site`: 3 authors, 30 published posts (articles 0-29, every 9 days from 2023-01-05,
+    """Fill `site`: 3 authors, 30 published posts (articles 0-29 after a lead paragraph naming
+    the site, every 9 days from 2023-01-05 07:30 UTC,
     1-2 categories and 0-3 tags each, tags "R&D" and "Zürich" among them), approved comments by
     non-authors on every fifth post, then one draft, private, future (due in 30 days), trashed
     and password-protected ("secret") post, and 2 pages. `spare` keeps the articles not used."""
@@ -646,7 +671,10 @@ def populate(site: Site, articles: Sequence[dict[str, Any]] | None = None) -> Po
     for i, article in enumerate(articles[:PUBLISHED]):
         specs.append(dict(
             title=article["title"],
-            paragraphs=article["paragraphs"],
+            # A lead of the site's own: the three sites' copies of a story are near-duplicates
+            # (one story, three blogs), not exact ones that the archive would fold together.
+            paragraphs=[f"Filed to {site.spec.blogname} as story {i + 1}.",
+                        *article["paragraphs"]],
             author=AUTHORS[i % len(AUTHORS)],
             date_gmt=FIRST_DATE + timedelta(days=9 * i, hours=(5 * i) % 13, minutes=7 * i % 60),
             categories=[CATEGORIES[i % 4], *([CATEGORIES[(i + 1) % 4]] if i % 3 == 0 else [])],
@@ -657,7 +685,9 @@ def populate(site: Site, articles: Sequence[dict[str, Any]] | None = None) -> Po
     roles = ("draft", "private", "future", "trashed", "protected")
     for role, article in zip(roles, extra, strict=False):
         specs.append(dict(
-            title=article["title"], paragraphs=article["paragraphs"], author=AUTHORS[0],
+            title=article["title"], author=AUTHORS[0],
+            paragraphs=[f"Filed to {site.spec.blogname} as a {role} post.",
+                        *article["paragraphs"]],
             status={"draft": "draft", "private": "private", "future": "future"}.get(
                 role, "publish"),
             date_gmt=now + timedelta(days=30) if role == "future" else now - timedelta(days=3),
@@ -665,7 +695,8 @@ def populate(site: Site, articles: Sequence[dict[str, Any]] | None = None) -> Po
             categories=[CATEGORIES[0]], tags=[TAGS[0]],
         ))
     for article in extra[len(roles):]:
-        specs.append(dict(title=article["title"], paragraphs=article["paragraphs"],
+        specs.append(dict(title=article["title"],
+                          paragraphs=[f"A page of {site.spec.blogname}.", *article["paragraphs"]],
                           author=AUTHORS[1], post_type="page",
                           date_gmt=now - timedelta(days=40)))
     ids = site.create_posts(specs)
@@ -778,7 +809,7 @@ require_once ABSPATH . 'wp-settings.php';
             global $wp_rewrite;
             $r = wp_install($args['blogname'], 'admin', 'admin@example.org', true, '',
                             wp_generate_password());
-            update_option('blogdescription', 'A WordPress site of the wirearchive conformance suite');
+            update_option('blogdescription', 'A site of the wirearchive conformance suite');
             update_option('timezone_string', $args['timezone']);
             update_option('gmt_offset', '');
             update_option('blog_public', '1');
@@ -929,10 +960,21 @@ def wordpress(base: Path | None = None) -> Iterator[WordPressPlatform]:
     assert folder is not None
     folder.mkdir(parents=True, exist_ok=True)
     platform = WordPressPlatform(folder)
+    # A SIGTERM (a CI timeout, `kill`) would end Python without running `finally`, leaving
+    # MariaDB and Apache behind: turn it into SystemExit while the platform runs.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         platform.start()
         yield platform
     finally:
         platform.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if own:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
