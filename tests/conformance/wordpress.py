@@ -209,6 +209,7 @@ function wa_truth(WP_Post $p): array {
         'categories' => $p->post_type === 'post' ? $names(get_the_category($p->ID)) : [],
         'tags' => $p->post_type === 'post' ? $names(get_the_tags($p->ID)) : [],
         'content_html' => str_replace(']]>', ']]&gt;', $content),
+        'raw_content' => $p->post_content,
         'protected' => $p->post_password !== '',
     ];
 }
