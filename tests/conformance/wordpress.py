@@ -257,9 +257,7 @@ class Site:
     @property
     def docroot(self) -> Path:
         """Where WordPress's files are (the blog, not the server's document root)."""
-        return self.root / "htdocs" / self.spec.path.strip("/") if self.spec.path != "/" else (
-            self.root / "htdocs"
-        )
+        return self.root / "htdocs" / self.spec.path.strip("/")  # "" for a blog at the root
 
     @property
     def api_root(self) -> str:
