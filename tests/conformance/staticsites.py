@@ -31,6 +31,9 @@ from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).resolve().parent
 POSTS_JSON = HERE / "posts.json"
+# A small theme shaped like the popular ones (PaperMod, Ananke): Hugo's own OpenGraph, schema
+# and Twitter templates in the head, a JSON-LD BlogPosting on posts, a sidebar on every page.
+HUGO_LAYOUTS = HERE / "hugo" / "layouts"
 SITE_TITLE = "Wire Notes"
 SITE_TZ = "Europe/Berlin"  # the blogs' own zone: dates written without an offset are in it
 AUTHORS = ("Ana Lima", "Jörg Weber", "Sam Okafor")
@@ -102,7 +105,7 @@ def make_posts(count: int = POST_COUNT) -> list[Post]:
     varied times; a third are written in the site's zone without an offset, the rest with an
     explicit offset (UTC, +05:30, -05:00, +09:00)."""
     raw = corpus()
-    zones = [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-5))]
+    zones = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-5))]
     zones.append(timezone(timedelta(hours=9)))
     start = datetime(2024, 1, 8, 9, 15, 7)
     posts: list[Post] = []
@@ -192,7 +195,7 @@ class StaticServer:
             def do_HEAD(self) -> None:
                 server._serve(self, body=False)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -252,9 +255,7 @@ class StaticServer:
             handler.wfile.write(payload)
 
     @staticmethod
-    def _file(
-        handler: BaseHTTPRequestHandler, target: Path
-    ) -> tuple[int, bytes, dict[str, str]]:
+    def _file(handler: BaseHTTPRequestHandler, target: Path) -> tuple[int, bytes, dict[str, str]]:
         data = target.read_bytes()
         mtime = datetime.fromtimestamp(int(target.stat().st_mtime), UTC)
         etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
@@ -384,6 +385,9 @@ class StaticSite:
         if self.src.exists():
             shutil.rmtree(self.src)
         self.src.mkdir(parents=True)
+        # Hugo leaves pages of deleted posts in its output; a deploy would not serve them.
+        for child in self.out.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
         if self.platform == "hugo":
             _hugo_build(self)
         else:
@@ -439,7 +443,8 @@ def serve_site(platform: str, variant: str, root: Path) -> Iterator[StaticSite]:
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        output = f"{proc.stdout}\n{proc.stderr}"
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output}")
 
 
 def _date_text(post: Post, when: datetime | None = None) -> str:
@@ -465,10 +470,7 @@ def _hugo_build(site: StaticSite) -> None:
         + limit,
         encoding="utf-8",
     )
-    for rel, text in HUGO_LAYOUTS.items():
-        path = src / "layouts" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.lstrip("\n"), encoding="utf-8")
+    shutil.copytree(HUGO_LAYOUTS, src / "layouts")
     content = src / "content" / "posts"
     content.mkdir(parents=True)
     for post in site.posts:
@@ -527,131 +529,6 @@ disableKinds = []
   weight = 4
 """
 
-# A small theme shaped like the popular ones (PaperMod, Ananke): Hugo's own OpenGraph, schema
-# and Twitter templates in the head, a JSON-LD BlogPosting on posts, a sidebar on every page.
-HUGO_LAYOUTS = {
-    "_default/baseof.html": """
-<!DOCTYPE html>
-<html lang="{{ site.LanguageCode }}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{{ if .IsHome }}{{ site.Title }}{{ else }}{{ .Title }} | {{ site.Title }}{{ end }}</title>
-  <meta name="description" content="{{ with .Description }}{{ . }}{{ else }}{{ if .IsPage }}{{ .Summary | plainify | truncate 150 }}{{ else }}{{ site.Params.description }}{{ end }}{{ end }}">
-  {{ with .Params.author }}<meta name="author" content="{{ . }}">{{ end }}
-  <link rel="canonical" href="{{ .Permalink }}">
-  {{ range .AlternativeOutputFormats -}}
-  {{ printf `<link rel="%s" type="%s" href="%s" title="%s">` .Rel .MediaType.Type .Permalink site.Title | safeHTML }}
-  {{ end -}}
-  {{ template "_internal/opengraph.html" . }}
-  {{ template "_internal/schema.html" . }}
-  {{ template "_internal/twitter_cards.html" . }}
-  {{ block "jsonld" . }}{{ end }}
-  <link rel="stylesheet" href="{{ "css/style.css" | relURL }}">
-</head>
-<body class="{{ .Kind }}">
-  <header class="site-header">
-    <a class="site-title" href="{{ "/" | relURL }}">{{ site.Title }}</a>
-    <nav class="main-nav"><ul>
-      {{ range site.Menus.main }}<li><a href="{{ .URL }}">{{ .Name }}</a></li>{{ end }}
-    </ul></nav>
-  </header>
-  <div class="container">
-    <main id="main">{{ block "main" . }}{{ end }}</main>
-    <aside class="sidebar">
-      <section class="widget recent-posts"><h3>Recent posts</h3><ul>
-        {{ range first 5 (where site.RegularPages "Section" "posts") }}
-        <li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>
-        {{ end }}
-      </ul></section>
-      <section class="widget tag-cloud"><h3>Tags</h3>
-        {{ range site.Taxonomies.tags.Alphabetical }}
-        <a class="tag" href="{{ .Page.RelPermalink }}">{{ .Page.LinkTitle }} ({{ .Count }})</a>
-        {{ end }}
-      </section>
-    </aside>
-  </div>
-  <footer class="site-footer">
-    <p>&copy; {{ now.Year }} {{ site.Title }}. <a href="{{ "index.xml" | relURL }}">RSS</a></p>
-  </footer>
-</body>
-</html>
-""",
-    "_default/single.html": """
-{{ define "jsonld" }}
-<script type="application/ld+json">
-{{ dict "@context" "https://schema.org" "@type" "BlogPosting" "headline" .Title "datePublished" (.Date.Format "2006-01-02T15:04:05-07:00") "dateModified" (.Lastmod.Format "2006-01-02T15:04:05-07:00") "author" (dict "@type" "Person" "name" .Params.author) "keywords" (delimit (.Params.tags | default slice) ", ") "articleSection" (index (.Params.categories | default (slice "")) 0) "mainEntityOfPage" .Permalink | jsonify | safeJS }}
-</script>
-{{ end }}
-{{ define "main" }}
-<article class="post h-entry">
-  <header class="post-header">
-    <h1 class="post-title p-name">{{ .Title }}</h1>
-    <div class="post-meta">
-      <time class="dt-published" datetime="{{ .Date.Format "2006-01-02T15:04:05-07:00" }}">{{ .Date.Format "January 2, 2006" }}</time>
-      &middot; <span class="author p-author h-card">{{ .Params.author }}</span>
-      {{ with .GetTerms "categories" }}&middot; <span class="post-categories">in
-      {{ range $i, $c := . }}{{ if $i }}, {{ end }}<a href="{{ $c.RelPermalink }}" rel="category tag">{{ $c.LinkTitle }}</a>{{ end }}</span>{{ end }}
-    </div>
-  </header>
-  <div class="post-content e-content">
-    {{ .Content }}
-  </div>
-  <footer class="post-footer">
-    {{ with .GetTerms "tags" }}<ul class="post-tags">
-      {{ range . }}<li><a href="{{ .RelPermalink }}" rel="tag">{{ .LinkTitle }}</a></li>{{ end }}
-    </ul>{{ end }}
-    <nav class="paginav">
-      {{ with .PrevInSection }}<a class="prev" href="{{ .RelPermalink }}">&laquo; {{ .Title }}</a>{{ end }}
-      {{ with .NextInSection }}<a class="next" href="{{ .RelPermalink }}">{{ .Title }} &raquo;</a>{{ end }}
-    </nav>
-  </footer>
-</article>
-{{ end }}
-""",
-    "partials/summary.html": """
-<article class="post-entry">
-  <h2 class="entry-title"><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>
-  <div class="entry-meta"><time datetime="{{ .Date.Format "2006-01-02T15:04:05-07:00" }}">{{ .Date.Format "January 2, 2006" }}</time> &middot; {{ .Params.author }}</div>
-  <div class="entry-summary"><p>{{ .Summary | plainify }}</p></div>
-  <a class="read-more" href="{{ .RelPermalink }}">Read more &raquo;</a>
-</article>
-""",
-    "partials/pagination.html": """
-{{ $p := .Paginator }}{{ if gt $p.TotalPages 1 }}
-<nav class="pagination">
-  {{ if $p.HasPrev }}<a class="prev" rel="prev" href="{{ $p.Prev.URL }}">&laquo; Newer posts</a>{{ end }}
-  <span class="page-number">Page {{ $p.PageNumber }} of {{ $p.TotalPages }}</span>
-  {{ if $p.HasNext }}<a class="next" rel="next" href="{{ $p.Next.URL }}">Older posts &raquo;</a>{{ end }}
-</nav>
-{{ end }}
-""",
-    "index.html": """
-{{ define "main" }}
-<h1 class="page-title">{{ site.Title }}</h1>
-{{ $pages := where site.RegularPages "Section" "posts" }}
-{{ range (.Paginate $pages).Pages }}{{ partial "summary.html" . }}{{ end }}
-{{ partial "pagination.html" . }}
-{{ end }}
-""",
-    "_default/list.html": """
-{{ define "main" }}
-<h1 class="page-title">{{ .Title }}</h1>
-{{ range .Paginator.Pages }}{{ partial "summary.html" . }}{{ end }}
-{{ partial "pagination.html" . }}
-{{ end }}
-""",
-    "_default/terms.html": """
-{{ define "main" }}
-<h1 class="page-title">{{ .Title }}</h1>
-<ul class="terms">
-  {{ range .Data.Terms.Alphabetical }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a> ({{ .Count }})</li>{{ end }}
-</ul>
-{{ end }}
-""",
-}
-
-
 # ---------------------------------------------------------------------------------------------
 # Pelican
 
@@ -687,8 +564,16 @@ def _pelican_build(site: StaticSite) -> None:
         )
     _run(
         [
-            sys.executable, "-m", "pelican", str(content), "-s", str(src / "pelicanconf.py"),
-            "-o", str(site.out), "--delete-output-directory", "-q",
+            sys.executable,
+            "-m",
+            "pelican",
+            str(content),
+            "-s",
+            str(src / "pelicanconf.py"),
+            "-o",
+            str(site.out),
+            "--delete-output-directory",
+            "-q",
         ],
         cwd=src,
     )
