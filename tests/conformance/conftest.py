@@ -17,16 +17,23 @@ from tests.conformance.staticsites import PLATFORMS, VARIANTS, StaticSite, serve
 SITES = [f"{p}-{v}" for p in PLATFORMS for v in VARIANTS]
 
 
+def platform_available(site_or_platform: str) -> bool:
+    """Whether the generator of a platform ("hugo", "pelican-cut", ...) is installed."""
+    if site_or_platform.startswith("hugo"):
+        return shutil.which("hugo") is not None
+    return all(
+        importlib.util.find_spec(m) for m in ("pelican", "markdown", "pelican.plugins.sitemap")
+    )
+
+
 def require_platform(platform: str) -> None:
     """Skip (or, with CI=true, fail) when the generator of `platform` is not installed."""
+    if platform_available(platform):
+        return
     if platform == "hugo":
-        missing = shutil.which("hugo") is None
         how = "apt-get install hugo (Debian's 0.111)"
     else:
-        missing = importlib.util.find_spec("pelican") is None
         how = "pip install -e '.[test]' (pelican, markdown, pelican-sitemap)"
-    if not missing:
-        return
     message = f"{platform} is not installed: {how}"
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI needs the static platforms: {message}", pytrace=False)

@@ -51,9 +51,10 @@ VARIANTS = ("full", "cut")  # the feed lists every post, or only the newest FEED
 # Content
 
 
-@dataclass
+@dataclass(eq=False)
 class Post:
-    """One post as its author writes it, and what a reader of the built site should see."""
+    """One post as its author writes it, and what a reader of the built site should see.
+    Compared and hashed by identity: the change scenario edits posts in place."""
 
     slug: str
     title: str
@@ -82,6 +83,7 @@ class Expected:
     categories: frozenset[str]
     tags: frozenset[str]
     paragraphs: tuple[str, ...]
+    local_day: str = ""  # YYYY-MM-DD in the post's own zone (what a date-only field may say)
 
     @property
     def text(self) -> str:
@@ -361,6 +363,7 @@ class StaticSite:
                 categories=frozenset(cats),
                 tags=frozenset(post.tags),
                 paragraphs=tuple(post.paragraphs),
+                local_day=post.date.date().isoformat(),
             )
         return truth
 
