@@ -40,7 +40,8 @@ from tests.conformance.staticsites import (
 )
 from tests.conftest import Archive
 
-pytestmark = pytest.mark.platforms
+# A test may wait on crawls that run in the background: more than the suite's 120 s per test.
+pytestmark = [pytest.mark.platforms, pytest.mark.timeout(300)]
 
 # Sitemap and listing pages are the same on both variants of a platform, so those kinds are
 # crawled on the cut one only; auto and feed are where the variants differ.
