@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import html
 import json
 import mimetypes
 import re
@@ -22,7 +21,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -605,22 +604,3 @@ SOCIAL = ()
 PLUGINS = ["pelican.plugins.sitemap"]
 SITEMAP = {{"format": "xml"}}
 """
-
-
-def html_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (tags dropped, entities decoded, spaces collapsed)."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-__all__ = [
-    "PLATFORMS",
-    "VARIANTS",
-    "Expected",
-    "Post",
-    "StaticServer",
-    "StaticSite",
-    "extra_post",
-    "make_posts",
-    "replace",
-    "serve_site",
-]
