@@ -14,8 +14,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 
-FIELDS = ("title", "author", "published", "modified", "categories", "tags", "sitename",
-          "canonical_url")
+FIELDS = (
+    "title",
+    "author",
+    "published",
+    "modified",
+    "categories",
+    "tags",
+    "sitename",
+    "canonical_url",
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -83,8 +91,9 @@ class Match:
         return rows[0] if rows else None
 
 
-def match(rows: Iterable[Mapping[str, Any]], posts: Sequence[Mapping[str, Any]],
-          home: str) -> Match:
+def match(
+    rows: Iterable[Mapping[str, Any]], posts: Sequence[Mapping[str, Any]], home: str
+) -> Match:
     """Match archive rows (catalog or export) to `posts` by canonical_url or url."""
     by_url = {key: post["id"] for post in posts for key in post_keys(post, home)}
     out = Match()
@@ -130,12 +139,15 @@ class Figures:
 
     def line(self, label: str) -> str:
         fields = " ".join(f"{k}={v:.2f}" for k, v in self.accuracy.items())
-        return (f"{label:<20} archived {self.archived}/{self.published} extra {self.extra} "
-                f"text F1 mean {self.f1_mean:.3f} min {self.f1_min:.3f} | {fields}")
+        return (
+            f"{label:<20} archived {self.archived}/{self.published} extra {self.extra} "
+            f"text F1 mean {self.f1_mean:.3f} min {self.f1_min:.3f} | {fields}"
+        )
 
 
-def figures(rows: Sequence[Mapping[str, Any]], posts: Sequence[Mapping[str, Any]],
-            home: str, sitename: str) -> Figures:
+def figures(
+    rows: Sequence[Mapping[str, Any]], posts: Sequence[Mapping[str, Any]], home: str, sitename: str
+) -> Figures:
     """Figures of `rows` (one site's archive rows) against `posts` (its published posts)."""
     public = [p for p in posts if not p["protected"]]
     found = match(rows, posts, home)
@@ -143,8 +155,11 @@ def figures(rows: Sequence[Mapping[str, Any]], posts: Sequence[Mapping[str, Any]
     archived = [(row, p) for row, p in pairs if row is not None]
     scores = [f1(row.get("text") or "", html_text(p["content_html"])) for row, p in archived]
     accuracy = {
-        name: (sum(field_ok(name, row, p, sitename) for row, p in archived) / len(archived)
-               if archived else 0.0)
+        name: (
+            sum(field_ok(name, row, p, sitename) for row, p in archived) / len(archived)
+            if archived
+            else 0.0
+        )
         for name in FIELDS
     }
     return Figures(

@@ -88,10 +88,14 @@ class Crawl:
 
     def __post_init__(self) -> None:
         for name in self.sites:
-            self.articles[name] = query(self.archive.db,
-                                        "SELECT * FROM articles WHERE source = ?", name)
-            self.sources[name] = query(self.archive.db, "SELECT * FROM crawl_sources WHERE "
-                                       "source = ? ORDER BY crawl_id DESC LIMIT 1", name)
+            self.articles[name] = query(
+                self.archive.db, "SELECT * FROM articles WHERE source = ?", name
+            )
+            self.sources[name] = query(
+                self.archive.db,
+                "SELECT * FROM crawl_sources WHERE source = ? ORDER BY crawl_id DESC LIMIT 1",
+                name,
+            )
 
     def source_row(self, name: str) -> dict[str, Any]:
         assert self.sources[name], f"no crawl_sources row for {name}:\n{self.log()}"
@@ -156,17 +160,17 @@ def report(label: str, run: Crawl) -> None:
 
 
 @pytest.fixture(scope="module")
-def crawls(
-    wp: WordPressSites, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[str], Crawl]:
+def crawls(wp: WordPressSites, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Crawl]:
     """`crawls(kind)`: one crawl of all three sites with that kind, into an archive of its own
     (made on first use, then shared by the tests of that kind)."""
     done: dict[str, Crawl] = {}
 
     def get(kind: str) -> Crawl:
         if kind not in done:
-            entries = [{"name": name, "url": source_url(site, kind), "kind": kind}
-                       for name, site in wp.sites.items()]
+            entries = [
+                {"name": name, "url": source_url(site, kind), "kind": kind}
+                for name, site in wp.sites.items()
+            ]
             run = crawl(new_archive(tmp_path_factory, f"wp-{kind}"), wp.sites, entries)
             report(f"kind {kind}", run)
             run.export()
@@ -195,8 +199,7 @@ def test_every_published_post_archived_once(
     assert not missing, f"{len(missing)} published posts not archived: {missing[:5]}\n{run.log()}"
     assert not twice, f"posts archived more than once: {twice}"
     assert not found.extra, (
-        "archived what is no published post: "
-        f"{[(r['url'], r['title']) for r in found.extra][:8]}"
+        f"archived what is no published post: {[(r['url'], r['title']) for r in found.extra][:8]}"
     )
 
 
@@ -214,8 +217,9 @@ def test_nothing_unpublished_archived(
         for role in UNPUBLISHED
         if run.statuses[name].get(getattr(population, role)) != "publish"
     ] + [f"A page of {site.spec.blogname}."]
-    leaked = [(r["url"], lead) for r in run.articles[name] for lead in leads
-              if lead in (r["text"] or "")]
+    leaked = [
+        (r["url"], lead) for r in run.articles[name] for lead in leads if lead in (r["text"] or "")
+    ]
     assert not leaked, f"unpublished posts or pages archived: {leaked}"
     protected = [p for p in run.truth[name] if p["protected"]]
     found = match(run.articles[name], protected, site.home)
@@ -237,8 +241,11 @@ def test_pages_archived_with_pages_option(
 ) -> None:
     """`pages = true` adds WordPress pages (post_type=page) to the posts."""
     site = wp.sites["prefix"]
-    run = crawl(new_archive(tmp_path_factory, "wp-pages"), {"prefix": site},
-                [{"name": "prefix", "url": site.home, "kind": "wordpress", "pages": True}])
+    run = crawl(
+        new_archive(tmp_path_factory, "wp-pages"),
+        {"prefix": site},
+        [{"name": "prefix", "url": site.home, "kind": "wordpress", "pages": True}],
+    )
     report("kind wordpress, pages = true (prefix)", run)
     assert run.proc.returncode == 0, run.log()
     pages = site.expected("page")
@@ -285,8 +292,9 @@ def field_failures(run: Crawl, name: str, fields: Sequence[str]) -> list[str]:
                     "published": iso_utc(post["date_gmt"]),
                     "sitename": site.spec.blogname,
                 }.get(field_name, post.get(field_name))
-                out.append(f"{field_name}: got {row.get(field_name)!r}, want {want!r} "
-                           f"({post['link']})")
+                out.append(
+                    f"{field_name}: got {row.get(field_name)!r}, want {want!r} ({post['link']})"
+                )
     return out
 
 
@@ -315,9 +323,7 @@ def test_published_is_date_gmt(crawls: Callable[[str], Crawl], kind: str, name: 
 
 
 @pytest.mark.parametrize(("kind", "name"), CASES)
-def test_categories_and_tags_exact(
-    crawls: Callable[[str], Crawl], kind: str, name: str
-) -> None:
+def test_categories_and_tags_exact(crawls: Callable[[str], Crawl], kind: str, name: str) -> None:
     failures = field_failures(crawls(kind), name, ["categories", "tags"])
     assert not failures, f"{len(failures)} wrong: " + "\n".join(failures[:5])
 
@@ -386,8 +392,15 @@ class Changes:
 
     @property
     def changed(self) -> set[int]:
-        return {self.backdated, self.scheduled, self.retitled, self.edited, self.protected,
-                self.trashed, self.deleted}
+        return {
+            self.backdated,
+            self.scheduled,
+            self.retitled,
+            self.edited,
+            self.protected,
+            self.trashed,
+            self.deleted,
+        }
 
 
 def make_changes(wp: WordPressSites, name: str) -> Changes:
@@ -400,17 +413,23 @@ def make_changes(wp: WordPressSites, name: str) -> Changes:
     article = population.spare[0]
     old = now - timedelta(days=730)
     backdated = site.create_post(
-        article["title"], site_paragraphs(site, article, "a backdated post"),
-        author=AUTHORS[2], date_gmt=old, modified_gmt=old,
-        categories=["World"], tags=["wire"],
+        article["title"],
+        site_paragraphs(site, article, "a backdated post"),
+        author=AUTHORS[2],
+        date_gmt=old,
+        modified_gmt=old,
+        categories=["World"],
+        tags=["wire"],
     )
-    site.publish_scheduled(population.future, date_gmt=now - timedelta(hours=2),
-                           scheduled_on=now - timedelta(days=10))
+    site.publish_scheduled(
+        population.future, date_gmt=now - timedelta(hours=2), scheduled_on=now - timedelta(days=10)
+    )
     retitled, edited, protected, trashed, deleted = population.published[2:7]
     before = site.post(retitled)
     assert before is not None
     new_title = site.update_post(retitled, title=before["raw_title"] + " (updated headline)")[
-        "title"]
+        "title"
+    ]
     added = "Update: this story was corrected after publication to add a new paragraph."
     text = site.post(edited)
     assert text is not None
@@ -418,8 +437,17 @@ def make_changes(wp: WordPressSites, name: str) -> Changes:
     site.update_post(protected, password="secret")
     site.trash_post(trashed)
     site.delete_post(deleted)
-    return Changes(backdated, population.future, retitled, new_title, edited, added,
-                   protected, trashed, deleted)
+    return Changes(
+        backdated,
+        population.future,
+        retitled,
+        new_title,
+        edited,
+        added,
+        protected,
+        trashed,
+        deleted,
+    )
 
 
 def article_paths(site: Site, posts: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -451,23 +479,29 @@ def change_runs(
         archives[kind] = Archive(root, archive_env(root))
     names = ("pretty", "plain")
     before = {
-        kind: {name: {row["url"]: dict(row, revisions=revision_count(run.archive.db, row["id"]))
-                      for row in run.articles[name]} for name in names}
+        kind: {
+            name: {
+                row["url"]: dict(row, revisions=revision_count(run.archive.db, row["id"]))
+                for row in run.articles[name]
+            }
+            for name in names
+        }
         for kind, run in first.items()
     }
     changes = {name: make_changes(wp, name) for name in names}
 
     def entries(kind: str) -> list[dict[str, Any]]:
-        return [{"name": name, "url": source_url(site, kind), "kind": kind}
-                for name, site in wp.sites.items()]
+        return [
+            {"name": name, "url": source_url(site, kind), "kind": kind}
+            for name, site in wp.sites.items()
+        ]
 
     second = {kind: crawl(archive, wp.sites, entries(kind)) for kind, archive in archives.items()}
     for kind, run in second.items():
         report(f"changes, second crawl ({kind})", run)
     third = crawl(archives["wordpress"], wp.sites, entries("wordpress"))
     report("changes, unchanged rerun (wordpress)", third)
-    return {"first": first, "before": before, "changes": changes, "second": second,
-            "third": third}
+    return {"first": first, "before": before, "changes": changes, "second": second, "third": third}
 
 
 CHANGE_CASES = [(kind, name) for kind in ("wordpress", "auto") for name in ("pretty", "plain")]
@@ -494,8 +528,10 @@ def test_changes_new_backdated_and_late_scheduled_archived(
         truth = run.sites[name].post(post_id)
         assert truth is not None
         if not match(run.articles[name], [truth], run.sites[name].home).rows.get(post_id):
-            missing.append(f"{label} {truth['link']} (date {truth['date_gmt']}, modified "
-                           f"{truth['modified_gmt']})")
+            missing.append(
+                f"{label} {truth['link']} (date {truth['date_gmt']}, modified "
+                f"{truth['modified_gmt']})"
+            )
     assert not missing, f"not archived: {missing}"
 
 
@@ -515,9 +551,7 @@ def test_changes_title_edit_is_a_revision(
 
 
 @pytest.mark.parametrize(("kind", "name"), CHANGE_CASES)
-def test_changes_text_edit_is_a_revision(
-    change_runs: dict[str, Any], kind: str, name: str
-) -> None:
+def test_changes_text_edit_is_a_revision(change_runs: dict[str, Any], kind: str, name: str) -> None:
     run: Crawl = change_runs["second"][kind]
     changes: Changes = change_runs["changes"][name]
     row = changed_row(run, name, changes.edited)
@@ -552,8 +586,11 @@ def test_changes_trashed_and_deleted_are_gone(
     before = change_runs["before"][kind][name]
     first: Crawl = change_runs["first"][kind]
     for label, post_id in (("trashed", changes.trashed), ("deleted", changes.deleted)):
-        old = match(list(before.values()), [p for p in first.truth[name] if p["id"] == post_id],
-                    run.sites[name].home).one(post_id)
+        old = match(
+            list(before.values()),
+            [p for p in first.truth[name] if p["id"] == post_id],
+            run.sites[name].home,
+        ).one(post_id)
         assert old is not None, f"the {label} post was not archived by the first crawl"
         rows = query(run.archive.db, "SELECT * FROM articles WHERE id = ?", old["id"])
         assert rows, f"the {label} post's article row vanished"
@@ -576,17 +613,27 @@ def test_changes_rerun_fetches_no_unchanged_article(
     site = first.sites[name]
     paths = article_paths(site, first.truth[name])
     unchanged = {p["id"] for p in first.truth[name]} - changes.changed
-    fetched = [r.target for r in second.requests[name]
-               if r.method == "GET" and paths.get(r.target.split("#")[0]) in unchanged]
-    print(f"\n{kind}/{name}: first run {len(first.requests[name])} requests, after the changes "
-          f"{len(second.requests[name])} ({len(fetched)} unchanged post pages)")
+    fetched = [
+        r.target
+        for r in second.requests[name]
+        if r.method == "GET" and paths.get(r.target.split("#")[0]) in unchanged
+    ]
+    print(
+        f"\n{kind}/{name}: first run {len(first.requests[name])} requests, after the changes "
+        f"{len(second.requests[name])} ({len(fetched)} unchanged post pages)"
+    )
     assert not fetched, f"fetched {len(fetched)} unchanged post pages: {fetched[:5]}"
 
 
-@pytest.mark.parametrize(("kind", "name"), [
-    ("wordpress", "prefix"), ("auto", "prefix"),  # the site left unchanged, second run
-    ("wordpress", "pretty"), ("wordpress", "plain"),  # the third run, nothing changed
-])
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("wordpress", "prefix"),
+        ("auto", "prefix"),  # the site left unchanged, second run
+        ("wordpress", "pretty"),
+        ("wordpress", "plain"),  # the third run, nothing changed
+    ],
+)
 def test_unchanged_rerun_fetches_no_post_page(
     change_runs: dict[str, Any], kind: str, name: str
 ) -> None:
@@ -600,8 +647,10 @@ def test_unchanged_rerun_fetches_no_post_page(
     assert archived, f"the first run archived nothing from {name}: the rerun check would be void"
     targets = [r.target for r in rerun.requests[name]]
     again = [t for t in targets if t.split("#")[0] in paths]
-    print(f"\n{kind}/{name}: first run {len(first.requests[name])} requests, unchanged rerun "
-          f"{len(targets)} ({len(again)} post pages): {targets}")
+    print(
+        f"\n{kind}/{name}: first run {len(first.requests[name])} requests, unchanged rerun "
+        f"{len(targets)} ({len(again)} post pages): {targets}"
+    )
     assert not again, f"the unchanged rerun fetched post pages: {again}"
 
 

@@ -69,8 +69,10 @@ def test_feed_pages_with_paged(wp: WordPressSites, name: str) -> None:
     together are the published posts."""
     site = wp.sites[name]
     status, _, home = http_get(site.home)
-    assert f'type="application/rss+xml" title="{site.spec.blogname.replace("&", "&amp;")}' \
+    assert (
+        f'type="application/rss+xml" title="{site.spec.blogname.replace("&", "&amp;")}'
         f' &raquo; Feed" href="{feed_url(site)}"' in home.decode()
+    )
     links: list[str] = []
     for page in range(1, 20):
         url = feed_url(site) + ("&" if "?" in feed_url(site) else "?") + f"paged={page}"
@@ -159,8 +161,13 @@ def test_new_backdated_post_keeps_an_old_modified_date(wp: WordPressSites) -> No
     """wp_insert_post with a past date sets post_modified to that date, as an import does."""
     site = wp.sites["prefix"]
     old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=730)
-    post_id = site.create_post("A backdated helper check", ["Backdated on purpose."],
-                               author=AUTHORS[2], date_gmt=old, categories=["World"])
+    post_id = site.create_post(
+        "A backdated helper check",
+        ["Backdated on purpose."],
+        author=AUTHORS[2],
+        date_gmt=old,
+        categories=["World"],
+    )
     truth = site.post(post_id)
     assert truth is not None
     assert truth["date_gmt"] == truth["modified_gmt"] == wp_datetime(old)
@@ -178,8 +185,13 @@ def test_new_backdated_post_keeps_an_old_modified_date(wp: WordPressSites) -> No
 def test_scheduled_post_published_late_keeps_its_scheduling_day(wp: WordPressSites) -> None:
     site = wp.sites["prefix"]
     now = datetime.now(UTC).replace(microsecond=0)
-    post_id = site.create_post("A scheduled helper check", ["Due later."], author=AUTHORS[0],
-                               date_gmt=now + timedelta(days=5), status="future")
+    post_id = site.create_post(
+        "A scheduled helper check",
+        ["Due later."],
+        author=AUTHORS[0],
+        date_gmt=now + timedelta(days=5),
+        status="future",
+    )
     assert site.statuses()[post_id] == "future"
     due, scheduled = now - timedelta(hours=2), now - timedelta(days=10)
     truth = site.publish_scheduled(post_id, date_gmt=due, scheduled_on=scheduled)
@@ -194,8 +206,13 @@ def test_scheduled_post_published_late_keeps_its_scheduling_day(wp: WordPressSit
 def test_edits_password_trash_and_delete(wp: WordPressSites) -> None:
     site = wp.sites["prefix"]
     old = datetime(2022, 6, 1, 12, tzinfo=UTC)
-    post_id = site.create_post("Helper check & edits", ["First text.", "Second paragraph."],
-                               author=AUTHORS[1], date_gmt=old, tags=["R&D"])
+    post_id = site.create_post(
+        "Helper check & edits",
+        ["First text.", "Second paragraph."],
+        author=AUTHORS[1],
+        date_gmt=old,
+        tags=["R&D"],
+    )
     before = site.post(post_id)
     assert before is not None and before["tags"] == ["R&D"]
     assert before["title"] == "Helper check & edits"

@@ -66,11 +66,11 @@ class SiteSpec:
 
 
 SPECS = (
-    SiteSpec("pretty", "/%year%/%monthnum%/%day%/%postname%/", "/", "The Pretty Gazette",
-             "Europe/Berlin"),
+    SiteSpec(
+        "pretty", "/%year%/%monthnum%/%day%/%postname%/", "/", "The Pretty Gazette", "Europe/Berlin"
+    ),
     SiteSpec("plain", "", "/", "Plain & Simple Courier", "America/New_York"),
-    SiteSpec("prefix", "/%year%/%monthnum%/%day%/%postname%/", "/blog/", "Préfixe Tribune",
-             "UTC"),
+    SiteSpec("prefix", "/%year%/%monthnum%/%day%/%postname%/", "/blog/", "Préfixe Tribune", "UTC"),
 )
 
 
@@ -277,8 +277,14 @@ class Site:
 
     # -- PHP inside WordPress --------------------------------------------------------------
 
-    def php(self, code: str, args: dict[str, Any] | None = None, *, installing: bool = False,
-            timeout: float = DEADLINE) -> Any:
+    def php(
+        self,
+        code: str,
+        args: dict[str, Any] | None = None,
+        *,
+        installing: bool = False,
+        timeout: float = DEADLINE,
+    ) -> Any:
         """Run `code` (a PHP function body that sees `$args` and returns a value) inside this
         site's WordPress; its return value, decoded from JSON."""
         script = _PRELUDE % {
@@ -293,8 +299,14 @@ class Site:
         path.write_text(script)
         try:
             proc = subprocess.run(
-                [self.php_binary, "-d", "display_errors=stderr", "-d", "memory_limit=512M",
-                 str(path)],
+                [
+                    self.php_binary,
+                    "-d",
+                    "display_errors=stderr",
+                    "-d",
+                    "memory_limit=512M",
+                    str(path),
+                ],
                 input=json.dumps(args or {}),
                 capture_output=True,
                 text=True,
@@ -315,8 +327,9 @@ class Site:
     def create_user(self, display_name: str, login: str | None = None) -> int:
         """A user with the author role; its id (also kept in `users`)."""
         login = login or re.sub(r"[^a-z0-9]+", "", display_name.lower()) or "user"
-        uid = int(self.php(
-            """
+        uid = int(
+            self.php(
+                """
             $id = wp_insert_user(['user_login' => $args['login'],
                 'user_pass' => wp_generate_password(),
                 'user_email' => $args['login'] . '@example.org', 'display_name' => $args['name'],
@@ -324,8 +337,9 @@ class Site:
             if (is_wp_error($id)) { throw new Exception($id->get_error_message()); }
             return $id;
             """,
-            {"login": login, "name": display_name},
-        ))
+                {"login": login, "name": display_name},
+            )
+        )
         self.users[display_name] = uid
         return uid
 
@@ -349,11 +363,26 @@ class Site:
         display name made with `create_user`; `date_gmt` (UTC) or `date` (site local time);
         `status` publish, draft, private or future (a future date is needed for future);
         `modified_gmt` forces post_modified afterwards, as an importer leaves it."""
-        return int(self.create_posts([dict(
-            title=title, paragraphs=list(paragraphs), content=content, author=author,
-            date_gmt=date_gmt, date=date, status=status, categories=list(categories),
-            tags=list(tags), password=password, post_type=post_type, modified_gmt=modified_gmt,
-        )])[0])
+        return int(
+            self.create_posts(
+                [
+                    dict(
+                        title=title,
+                        paragraphs=list(paragraphs),
+                        content=content,
+                        author=author,
+                        date_gmt=date_gmt,
+                        date=date,
+                        status=status,
+                        categories=list(categories),
+                        tags=list(tags),
+                        password=password,
+                        post_type=post_type,
+                        modified_gmt=modified_gmt,
+                    )
+                ]
+            )[0]
+        )
 
     def create_posts(self, posts: Sequence[dict[str, Any]]) -> list[int]:
         """Many `create_post` calls (same keyword names, in dicts) in one PHP run."""
@@ -365,21 +394,25 @@ class Site:
             content = p.get("content")
             if content is None:
                 content = block_content(p.get("paragraphs") or [])
-            specs.append({
-                "post_title": p["title"],
-                "post_content": content,
-                "post_author": author or 1,
-                "post_status": p.get("status", "publish"),
-                "post_type": p.get("post_type", "post"),
-                "post_password": p.get("password", ""),
-                "post_date_gmt": wp_datetime(p["date_gmt"]) if p.get("date_gmt") else "",
-                "post_date": wp_datetime(p["date"]) if p.get("date") else "",
-                "categories": list(p.get("categories") or []),
-                "tags": list(p.get("tags") or []),
-                "modified_gmt": wp_datetime(p["modified_gmt"]) if p.get("modified_gmt") else "",
-            })
-        return [int(i) for i in self.php(
-            """
+            specs.append(
+                {
+                    "post_title": p["title"],
+                    "post_content": content,
+                    "post_author": author or 1,
+                    "post_status": p.get("status", "publish"),
+                    "post_type": p.get("post_type", "post"),
+                    "post_password": p.get("password", ""),
+                    "post_date_gmt": wp_datetime(p["date_gmt"]) if p.get("date_gmt") else "",
+                    "post_date": wp_datetime(p["date"]) if p.get("date") else "",
+                    "categories": list(p.get("categories") or []),
+                    "tags": list(p.get("tags") or []),
+                    "modified_gmt": wp_datetime(p["modified_gmt"]) if p.get("modified_gmt") else "",
+                }
+            )
+        return [
+            int(i)
+            for i in self.php(
+                """
             global $wpdb;
             $ids = [];
             foreach ($args['posts'] as $s) {
@@ -409,8 +442,9 @@ class Site:
             }
             return $ids;
             """,
-            {"posts": specs},
-        )]
+                {"posts": specs},
+            )
+        ]
 
     def update_post(
         self,
@@ -425,8 +459,9 @@ class Site:
         new ground truth."""
         if paragraphs is not None:
             content = block_content(paragraphs)
-        return dict(self.php(
-            """
+        return dict(
+            self.php(
+                """
             $arr = ['ID' => $args['id']];
             if ($args['title'] !== null) { $arr['post_title'] = wp_slash($args['title']); }
             if ($args['content'] !== null) { $arr['post_content'] = wp_slash($args['content']); }
@@ -436,8 +471,9 @@ class Site:
             clean_post_cache($args['id']);
             return wa_truth(get_post($args['id']));
             """,
-            {"id": post_id, "title": title, "content": content, "password": password},
-        ))
+                {"id": post_id, "title": title, "content": content, "password": password},
+            )
+        )
 
     def trash_post(self, post_id: int) -> None:
         """Move a post to the trash (`wp_trash_post`)."""
@@ -454,8 +490,9 @@ class Site:
         the status), with its date `date_gmt` (the time it was due) and post_modified
         `scheduled_on`, the day the author scheduled it: both can be older than the last crawl.
         Its new ground truth."""
-        return dict(self.php(
-            """
+        return dict(
+            self.php(
+                """
             global $wpdb;
             $wpdb->update($wpdb->posts, [
                 'post_date_gmt' => $args['date_gmt'],
@@ -469,17 +506,22 @@ class Site:
             clean_post_cache($args['id']);
             return wa_truth(get_post($args['id']));
             """,
-            {"id": post_id, "date_gmt": wp_datetime(date_gmt),
-             "modified_gmt": wp_datetime(scheduled_on)},
-        ))
+                {
+                    "id": post_id,
+                    "date_gmt": wp_datetime(date_gmt),
+                    "modified_gmt": wp_datetime(scheduled_on),
+                },
+            )
+        )
 
     def backdate(
         self, post_id: int, date_gmt: datetime | str, *, modified_gmt: datetime | str | None = None
     ) -> dict[str, Any]:
         """Set a post's date to `date_gmt` with `wp_update_post` (which makes post_modified
         now), then force post_modified to `modified_gmt` when given, as an importer leaves it."""
-        return dict(self.php(
-            """
+        return dict(
+            self.php(
+                """
             global $wpdb;
             $r = wp_update_post(['ID' => $args['id'], 'post_date_gmt' => $args['date_gmt'],
                 'post_date' => get_date_from_gmt($args['date_gmt']), 'edit_date' => true], true);
@@ -492,14 +534,19 @@ class Site:
             clean_post_cache($args['id']);
             return wa_truth(get_post($args['id']));
             """,
-            {"id": post_id, "date_gmt": wp_datetime(date_gmt),
-             "modified_gmt": wp_datetime(modified_gmt) if modified_gmt else ""},
-        ))
+                {
+                    "id": post_id,
+                    "date_gmt": wp_datetime(date_gmt),
+                    "modified_gmt": wp_datetime(modified_gmt) if modified_gmt else "",
+                },
+            )
+        )
 
     def add_comment(self, post_id: int, author: str, text: str) -> int:
         """An approved comment on a post by `author` (a visitor, not a user); its id."""
-        return int(self.php(
-            """
+        return int(
+            self.php(
+                """
             $id = wp_insert_comment(['comment_post_ID' => $args['id'],
                 'comment_author' => $args['author'], 'comment_author_email' => 'reader@example.org',
                 'comment_author_url' => '', 'comment_content' => $args['text'],
@@ -507,8 +554,9 @@ class Site:
             if (!$id) { throw new Exception('comment not inserted'); }
             return $id;
             """,
-            {"id": post_id, "author": author, "text": text},
-        ))
+                {"id": post_id, "author": author, "text": text},
+            )
+        )
 
     def post(self, post_id: int) -> dict[str, Any] | None:
         """The ground truth of one post or page, whatever its status (None if deleted)."""
@@ -521,15 +569,17 @@ class Site:
         (as WordPress renders it, entities decoded; `raw_title` as typed), author display name,
         date_gmt, modified_gmt (WordPress's 'YYYY-MM-DD HH:MM:SS', UTC), categories, tags,
         content_html (the_content as WordPress renders it), protected (has a password)."""
-        return list(self.php(
-            """
+        return list(
+            self.php(
+                """
             $q = get_posts(['post_type' => $args['type'], 'post_status' => 'publish',
                 'numberposts' => -1, 'orderby' => 'date', 'order' => 'ASC',
                 'suppress_filters' => true]);
             return array_map('wa_truth', $q);
             """,
-            {"type": post_type},
-        ))
+                {"type": post_type},
+            )
+        )
 
     def statuses(self) -> dict[int, str]:
         """post id -> status of every post and page in the database (trash included)."""
@@ -572,8 +622,13 @@ class Site:
         return out
 
 
-def _wait(check: Any, what: str, proc: subprocess.Popen[bytes] | None, log: Path | None,
-          deadline: float = DEADLINE) -> None:
+def _wait(
+    check: Any,
+    what: str,
+    proc: subprocess.Popen[bytes] | None,
+    log: Path | None,
+    deadline: float = DEADLINE,
+) -> None:
     """Poll `check()` until true; on timeout or a dead `proc`, raise with the log's tail."""
     end = time.monotonic() + deadline
     while True:
@@ -611,8 +666,9 @@ def http_get(url: str, timeout: float = 30, **headers: str) -> tuple[int, Any, b
             return None
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
-    request = urllib.request.Request(url, headers={k.replace("_", "-"): v
-                                                   for k, v in headers.items()})
+    request = urllib.request.Request(
+        url, headers={k.replace("_", "-"): v for k, v in headers.items()}
+    )
     try:
         with opener.open(request, timeout=timeout) as response:
             return response.status, response.headers, response.read()
@@ -668,47 +724,67 @@ def populate(site: Site, articles: Sequence[dict[str, Any]] | None = None) -> Po
             site.create_user(name)
     specs: list[dict[str, Any]] = []
     for i, article in enumerate(articles[:PUBLISHED]):
-        specs.append(dict(
-            title=article["title"],
-            # A lead of the site's own: the three sites' copies of a story are near-duplicates
-            # (one story, three blogs), not exact ones that the archive would fold together.
-            paragraphs=[f"Filed to {site.spec.blogname} as story {i + 1}.",
-                        *article["paragraphs"]],
-            author=AUTHORS[i % len(AUTHORS)],
-            date_gmt=FIRST_DATE + timedelta(days=9 * i, hours=(5 * i) % 13, minutes=7 * i % 60),
-            categories=[CATEGORIES[i % 4], *([CATEGORIES[(i + 1) % 4]] if i % 3 == 0 else [])],
-            tags=[TAGS[(i + k) % len(TAGS)] for k in range(i % 4)],
-        ))
-    extra = articles[PUBLISHED:PUBLISHED + 7]
+        specs.append(
+            dict(
+                title=article["title"],
+                # A lead of the site's own: the three sites' copies of a story are near-duplicates
+                # (one story, three blogs), not exact ones that the archive would fold together.
+                paragraphs=[
+                    f"Filed to {site.spec.blogname} as story {i + 1}.",
+                    *article["paragraphs"],
+                ],
+                author=AUTHORS[i % len(AUTHORS)],
+                date_gmt=FIRST_DATE + timedelta(days=9 * i, hours=(5 * i) % 13, minutes=7 * i % 60),
+                categories=[CATEGORIES[i % 4], *([CATEGORIES[(i + 1) % 4]] if i % 3 == 0 else [])],
+                tags=[TAGS[(i + k) % len(TAGS)] for k in range(i % 4)],
+            )
+        )
+    extra = articles[PUBLISHED : PUBLISHED + 7]
     now = datetime.now(UTC).replace(microsecond=0)
     roles = ("draft", "private", "future", "trashed", "protected")
     for role, article in zip(roles, extra, strict=False):
-        specs.append(dict(
-            title=article["title"], author=AUTHORS[0],
-            paragraphs=[f"Filed to {site.spec.blogname} as a {role} post.",
-                        *article["paragraphs"]],
-            status={"draft": "draft", "private": "private", "future": "future"}.get(
-                role, "publish"),
-            date_gmt=now + timedelta(days=30) if role == "future" else now - timedelta(days=3),
-            password="secret" if role == "protected" else "",
-            categories=[CATEGORIES[0]], tags=[TAGS[0]],
-        ))
-    for article in extra[len(roles):]:
-        specs.append(dict(title=article["title"],
-                          paragraphs=[f"A page of {site.spec.blogname}.", *article["paragraphs"]],
-                          author=AUTHORS[1], post_type="page",
-                          date_gmt=now - timedelta(days=40)))
+        specs.append(
+            dict(
+                title=article["title"],
+                author=AUTHORS[0],
+                paragraphs=[
+                    f"Filed to {site.spec.blogname} as a {role} post.",
+                    *article["paragraphs"],
+                ],
+                status={"draft": "draft", "private": "private", "future": "future"}.get(
+                    role, "publish"
+                ),
+                date_gmt=now + timedelta(days=30) if role == "future" else now - timedelta(days=3),
+                password="secret" if role == "protected" else "",
+                categories=[CATEGORIES[0]],
+                tags=[TAGS[0]],
+            )
+        )
+    for article in extra[len(roles) :]:
+        specs.append(
+            dict(
+                title=article["title"],
+                paragraphs=[f"A page of {site.spec.blogname}.", *article["paragraphs"]],
+                author=AUTHORS[1],
+                post_type="page",
+                date_gmt=now - timedelta(days=40),
+            )
+        )
     ids = site.create_posts(specs)
     published = ids[:PUBLISHED]
-    by_role = dict(zip(roles, ids[PUBLISHED:PUBLISHED + len(roles)], strict=True))
+    by_role = dict(zip(roles, ids[PUBLISHED : PUBLISHED + len(roles)], strict=True))
     site.trash_post(by_role["trashed"])
     commented = published[::5]
     for n, post_id in enumerate(commented):
-        site.add_comment(post_id, COMMENTERS[n % 2],
-                         f"A reader's comment number {n}: thank you for this piece.")
+        site.add_comment(
+            post_id, COMMENTERS[n % 2], f"A reader's comment number {n}: thank you for this piece."
+        )
     return Population(
-        published=published, pages=ids[PUBLISHED + len(roles):], commented=commented,
-        spare=articles[PUBLISHED + 7:], **by_role,
+        published=published,
+        pages=ids[PUBLISHED + len(roles) :],
+        commented=commented,
+        spare=articles[PUBLISHED + 7 :],
+        **by_role,
     )
 
 
@@ -731,26 +807,55 @@ class WordPressPlatform:
         log = self.base / "mariadb.log"
         as_root = ["--user=root"] if os.geteuid() == 0 else []
         subprocess.run(
-            [self.bin["install_db"], "--no-defaults", f"--datadir={data}",
-             "--auth-root-authentication-method=normal", "--skip-test-db", *as_root],
-            check=True, capture_output=True, timeout=DEADLINE,
+            [
+                self.bin["install_db"],
+                "--no-defaults",
+                f"--datadir={data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                *as_root,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=DEADLINE,
         )
         self.mariadb = subprocess.Popen(
-            [self.bin["mariadbd"], "--no-defaults", f"--datadir={data}",
-             f"--socket={self.socket}", "--skip-networking", f"--pid-file={self.base}/mariadb.pid",
-             f"--log-error={log}", "--innodb-buffer-pool-size=64M",
-             "--innodb-flush-log-at-trx-commit=0", "--skip-log-bin", "--skip-name-resolve",
-             "--character-set-server=utf8mb4", *as_root],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                self.bin["mariadbd"],
+                "--no-defaults",
+                f"--datadir={data}",
+                f"--socket={self.socket}",
+                "--skip-networking",
+                f"--pid-file={self.base}/mariadb.pid",
+                f"--log-error={log}",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-flush-log-at-trx-commit=0",
+                "--skip-log-bin",
+                "--skip-name-resolve",
+                "--character-set-server=utf8mb4",
+                *as_root,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         _wait(lambda: self.sql("SELECT 1") is not None, "MariaDB", self.mariadb, log)
 
     def sql(self, statement: str) -> str:
         """Run SQL as MariaDB's root through the private socket; its output."""
         proc = subprocess.run(
-            [self.bin["client"], "--no-defaults", f"--socket={self.socket}", "-uroot", "-N",
-             "-e", statement],
-            capture_output=True, text=True, timeout=60,
+            [
+                self.bin["client"],
+                "--no-defaults",
+                f"--socket={self.socket}",
+                "-uroot",
+                "-N",
+                "-e",
+                statement,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr)
@@ -760,8 +865,15 @@ class WordPressPlatform:
 
     def _make_site(self, spec: SiteSpec, port: int) -> Site:
         root = self.base / spec.name
-        site = Site(spec, port, root, f"wp_{spec.name}", self.socket, self.bin["php"],
-                    self.base / "apache" / f"access-{spec.name}.log")
+        site = Site(
+            spec,
+            port,
+            root,
+            f"wp_{spec.name}",
+            self.socket,
+            self.bin["php"],
+            self.base / "apache" / f"access-{spec.name}.log",
+        )
         docroot = site.docroot
         docroot.mkdir(parents=True)
         for entry in WP_CORE.iterdir():
@@ -773,8 +885,16 @@ class WordPressPlatform:
                 (docroot / entry.name).symlink_to(entry)
         keys = "\n".join(
             f"define('{k}', '{secrets.token_hex(24)}');"
-            for k in ("AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT",
-                      "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT")
+            for k in (
+                "AUTH_KEY",
+                "SECURE_AUTH_KEY",
+                "LOGGED_IN_KEY",
+                "NONCE_KEY",
+                "AUTH_SALT",
+                "SECURE_AUTH_SALT",
+                "LOGGED_IN_SALT",
+                "NONCE_SALT",
+            )
         )
         home = site.home.rstrip("/")
         (docroot / "wp-config.php").write_text(f"""<?php
@@ -824,8 +944,11 @@ require_once ABSPATH . 'wp-settings.php';
             update_option('rewrite_rules', '');
             return $r['user_id'];
             """,
-            {"blogname": site.spec.blogname, "timezone": site.spec.timezone,
-             "permalinks": site.spec.permalinks},
+            {
+                "blogname": site.spec.blogname,
+                "timezone": site.spec.timezone,
+                "permalinks": site.spec.permalinks,
+            },
             installing=True,
         )
         # The rewrite rules are made on the first normal load.
@@ -848,9 +971,9 @@ require_once ABSPATH . 'wp-settings.php';
 Listen 127.0.0.1:{site.port}
 <VirtualHost 127.0.0.1:{site.port}>
     ServerName 127.0.0.1
-    DocumentRoot "{site.root / 'htdocs'}"
+    DocumentRoot "{site.root / "htdocs"}"
     CustomLog "{site.access_log}" wirearchive
-    <Directory "{site.root / 'htdocs'}">
+    <Directory "{site.root / "htdocs"}">
         Options FollowSymLinks
         Require all granted
     </Directory>
@@ -875,7 +998,7 @@ Mutex file:{apache}/run default
 ErrorLog "{apache}/error.log"
 LogLevel warn
 {modules}
-LoadModule php_module {self.bin['libphp']}
+LoadModule php_module {self.bin["libphp"]}
 {user}
 TypesConfig /etc/mime.types
 StartServers 3
@@ -900,20 +1023,22 @@ DirectoryIndex index.php index.html
     Require all granted
 </Directory>
 LogFormat "%h %t \\"%r\\" %>s %b \\"%{{User-Agent}}i\\" %D" wirearchive
-{''.join(vhosts)}
+{"".join(vhosts)}
 """)
         return conf
 
     def _start_apache(self) -> None:
         conf = self._apache_config()
         log = self.base / "apache" / "error.log"
-        check = subprocess.run([self.bin["apache2"], "-t", "-f", str(conf)],
-                               capture_output=True, text=True, timeout=60)
+        check = subprocess.run(
+            [self.bin["apache2"], "-t", "-f", str(conf)], capture_output=True, text=True, timeout=60
+        )
         if check.returncode != 0:
             raise RuntimeError(f"Apache config test failed:\n{check.stderr}")
         self.apache = subprocess.Popen(
             [self.bin["apache2"], "-f", str(conf), "-DFOREGROUND"],
-            stdout=subprocess.DEVNULL, stderr=(self.base / "apache" / "stderr.log").open("wb"),
+            stdout=subprocess.DEVNULL,
+            stderr=(self.base / "apache" / "stderr.log").open("wb"),
             start_new_session=True,
         )
 
