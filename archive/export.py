@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 BATCH_ROWS = 1000
 
 # The export schema: (field, kind). Kinds: "string"; "strings", a list of strings (a JSON
-# array in CSV); "float"; "int"; "bool". Dates are ISO strings in UTC: `published` and
+# array in CSV); "float"; "int". Dates are ISO strings in UTC: `published` and
 # `modified` are ISO 8601 with time ("2024-03-01T03:30:00+00:00") when the source gave a
 # time, else a YYYY-MM-DD date; `first_seen`, `fetched_at` and `gone_at` ISO 8601.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -50,10 +50,9 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("json_key", "string"),
     ("extractor", "string"),
     ("gone_at", "string"),  # when the post left its site (404/410): kept, marked
-    ("protected", "bool"),  # behind a password: `text` is the last public one
+    ("protected", "int"),  # 1: behind a password now, `text` is the last public one
 )
 _LISTS = tuple(name for name, kind in FIELDS if kind == "strings")
-_BOOLS = tuple(name for name, kind in FIELDS if kind == "bool")
 
 Record = dict[str, Any]
 Batches = Iterable[list[Record]]
@@ -109,8 +108,6 @@ def _record(row: tuple[Any, ...]) -> Record:
     for name in _LISTS:
         if record[name] is not None:
             record[name] = [str(item) for item in json.loads(record[name])]
-    for name in _BOOLS:
-        record[name] = bool(record[name])
     return record
 
 
@@ -154,7 +151,6 @@ def parquet_schema() -> Any:
         "strings": pa.list_(pa.string()),
         "float": pa.float64(),
         "int": pa.int64(),
-        "bool": pa.bool_(),
     }
     return pa.schema([(name, types[kind]) for name, kind in FIELDS])
 

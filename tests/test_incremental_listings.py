@@ -48,9 +48,7 @@ def test_wordpress_rerun_archives_backdated_posts_headline_edits_and_marks_delet
         rerun = site.requests[requests_before:]
         fetched = {path for path, status in rerun if status == 200 and not _listing(path)}
         paths = {site.post_url(p).removeprefix(site.origin) for p in (backdated, retitled)}
-        assert (
-            fetched == paths
-        )  # and a 404 for the removed post; nothing unchanged for the removed post, nothing unchanged
+        assert fetched == paths  # and a 404 for the removed post; nothing unchanged
         assert (second["new_articles"], second["revisions"]) == (1, 1)
         [(title, versions)] = rows(
             archive,
