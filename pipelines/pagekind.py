@@ -51,6 +51,7 @@ _CONTENT = "//main | //*[@id='content'] | //*[@role='main']"
 _INSIDE = "ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
 _OUTSIDE = f".//*[self::nav or self::header or self::footer or self::aside][not({_INSIDE})]"
 _SPACES = re.compile(r"\s+")
+PROSE_CHARS = 300  # non-space characters
 _SUMMARIES = (
     "//article[not(ancestor::article)]"
     " | //li[contains(concat(' ', normalize-space(@class), ' '), ' wp-block-post ')]"
@@ -115,15 +116,16 @@ def _size(element: HtmlElement) -> int:
 
 
 def _mostly_links(tree: HtmlElement) -> bool:
-    """Whether the page's content (its main element, else its body) is at least half link
-    text, in three links or more: an archive or a list of tags."""
+    """Whether the page's content (its main element, else its body) is three links or more
+    with at least as much link text as other text, or little prose (under
+    PROSE_CHARS) beside them: an archive or a list of tags."""
     roots = tree.xpath(_CONTENT) or tree.xpath("//body")
     if not roots:
         return False
     total = _size(roots[0]) - sum(_size(e) for e in roots[0].xpath(_OUTSIDE))
     links = roots[0].xpath(f".//a[not({_INSIDE})]")
     linked = sum(_size(a) for a in links)
-    return len(links) >= 3 and linked * 2 >= total
+    return len(links) >= 3 and (linked * 2 >= total or total - linked < PROSE_CHARS)
 
 
 def _is_wordpress(tree: HtmlElement, classes: set[str]) -> bool:
