@@ -50,6 +50,8 @@ MIN_TEXT_CHARS = 80
 # halves keep a page's own language when a long quote in another makes up most of it.
 LANGUAGE_MIN_PROBABILITY = 0.99
 LANGUAGE_MIN_BYTES = 400
+# A declaration is checked on the text's start (detection costs in proportion to length).
+LANGUAGE_SAMPLE_CHARS = 1000
 
 # The demo site's posts (package data): the pages the extractor is warmed up on.
 SAMPLE_POSTS = files("archive") / "demo_site" / "posts"
@@ -95,7 +97,7 @@ def extract_article(html: str, url: str, options: dict[str, Any] | None = None) 
         "tags": tags,
         "image": doc.image,
         "canonical_hint": hints["canonical"],
-        "protected": pagemeta.is_protected(tree, doc.title),
+        "protected": pagemeta.is_protected(tree, doc.title, text),
         "page_kind": kind,
         "page_kind_reason": kind_reason,
         "extractor": EXTRACTOR_VERSION,
@@ -113,11 +115,11 @@ def _language(declared: str | None, text: str) -> str:
     the detected one when nothing is declared."""
     if declared and len(text.encode()) < LANGUAGE_MIN_BYTES:
         return declared
-    sample = text[:5000]
     identifier = _language_identifier()
-    detected, probability = identifier.classify(sample)
     if not declared:
-        return str(detected)
+        return str(identifier.classify(text[:5000])[0])
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
+    detected, probability = identifier.classify(sample)
     if detected == declared or probability < LANGUAGE_MIN_PROBABILITY:
         return declared
     middle = len(sample) // 2

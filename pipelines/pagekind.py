@@ -80,7 +80,6 @@ def page_kind(tree: HtmlElement, url: str, page: PageMeta) -> tuple[str, str]:
     og_type = (page.first("og:type") or "").lower()
     if og_type == "article" or page.first("article:published_time"):
         return "article", "og:type article" if og_type == "article" else "article:published_time"
-    summaries = _summaries(tree)
     weak = []
     if og_type == "website":
         weak.append("og:type website")
@@ -92,7 +91,8 @@ def page_kind(tree: HtmlElement, url: str, page: PageMeta) -> tuple[str, str]:
         weak.append("hfeed")
     if _LISTING_PATH.search(urlsplit(url).path):
         weak.append("listing URL")
-    if summaries >= 2 and weak:
+    summaries = _summaries(tree) if weak else 0  # alone, summaries decide nothing
+    if summaries >= 2:
         return "listing", f"{summaries} post summaries and {weak[0]}"
     if "listing URL" in weak and (len(weak) >= 2 or _mostly_links(tree)):
         reasons = weak if len(weak) >= 2 else [*weak, "content mostly links"]

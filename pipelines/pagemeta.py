@@ -51,36 +51,18 @@ _IN_COMMENTS = f"ancestor-or-self::*[{_COMMENT_AREA}]"
 _COMMENT_SECTIONS = f"//*[{_COMMENT_AREA}][not(ancestor::*[{_COMMENT_AREA}])]"
 
 
-# Comment authors: WordPress block themes, classic themes (comment_author_link), Disqus-less
-# markup of other platforms.
-_COMMENT_AUTHORS = (
-    f"//*[{_has_class('wp-block-comment-author-name')}]"
-    f" | //*[{_has_class('comment-author')}]//*[{_has_class('fn')}]"
-    f" | //*[{_has_class('comment-author')} and not(.//*[{_has_class('fn')}])]"
-    f" | //*[{_has_class('comment-author-name')}]"
-)
+# Comment authors' names: WordPress's comment-author-name block, else the `fn` inside (or
+# the text of) a classic theme's `.comment-author`.
+_COMMENT_NAME_CLASSES = frozenset({"wp-block-comment-author-name", "comment-author-name"})
 
-# Bylines in page markup, best first.
-_BYLINES = (
-    f"//*[{_has_class('wp-block-post-author-name')}]",
-    f"//*[{_has_class('wp-block-post-author__name')}]",
-    "//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]",
-    f"//*[{_has_class('author')}]//*[{_has_class('fn')}]",
-    "//*[@itemprop='author']//*[@itemprop='name']",
-)
+# Bylines in page markup, best first: what `_byline_rank` ranks among the elements this
+# finds (one scan of the page).
+_AUTHORISH = "//*[contains(@class, 'author') or contains(@rel, 'author') or @itemprop='author']"
+_BYLINE_CLASSES = ("wp-block-post-author-name", "wp-block-post-author__name")
 
-# The time of publication in page markup: the post's own date elements of the platforms.
-_PUBLISHED_MARKUP = (
-    "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime",
-    f"//*[{_has_class('wp-block-post-date')}]//time/@datetime",
-    f"//time[{_has_class('entry-date')} and {_has_class('published')}]/@datetime",
-    f"//*[{_has_class('published')}]/@datetime | //abbr[{_has_class('published')}]/@title",
-    "//article//header//time/@datetime",
-)
-_MODIFIED_MARKUP = (
-    "//*[@itemprop='dateModified']/@content | //*[@itemprop='dateModified']/@datetime",
-    f"//time[{_has_class('updated')}]/@datetime | //abbr[{_has_class('updated')}]/@title",
-)
+# Dates in page markup: the post's own date elements of the platforms (one scan finds
+# them all; `_markup_dates` ranks them).
+_DATED = "//*[@datetime or @itemprop='datePublished' or @itemprop='dateModified'] | //abbr[@title]"
 
 _BY = re.compile(
     r"^\s*(?:(?:written|posted|published|posted and written|story|words|text)\s+)?"
@@ -212,16 +194,49 @@ def _agrees(found: datetime | date, known: str | None) -> bool:
 
 def _date_candidates(
     tree: HtmlElement, page: PageMeta, meta_keys: tuple[str, ...], jsonld_key: str,
-    markup: tuple[str, ...],
-) -> list[str]:  # fmt: skip
-    """The values of one date the page gives, best first."""
-    found = [value for key in meta_keys for value in page.meta.get(key, ())]
-    found += [
-        obj[jsonld_key]
-        for obj in page.articles() or page.jsonld
-        if isinstance(obj.get(jsonld_key), str)
-    ]
-    return found + [str(value) for xpath in markup for value in tree.xpath(xpath)[:1]]
+    modified: bool,
+) -> Iterator[str]:  # fmt: skip
+    """The values of one date the page gives, best first (the markup searched only when
+    the structured claims are used up)."""
+    for key in meta_keys:
+        yield from page.meta.get(key, ())
+    for obj in page.articles() or page.jsonld:
+        if isinstance(obj.get(jsonld_key), str):
+            yield obj[jsonld_key]
+    yield from _markup_dates(tree, modified)
+
+
+def _markup_dates(tree: HtmlElement, modified: bool) -> list[str]:
+    """The first value of each kind of date element, best kind first. Publication: itemprop
+    datePublished, WordPress's post-date block, `time.entry-date.published`, any other
+    `.published` (Pelican's `abbr`), a time in an article's header. Modification: itemprop
+    dateModified, `.updated`."""
+    ranked: dict[int, str] = {}
+    for element in tree.xpath(_DATED):
+        value = element.get("datetime") or element.get("content") or element.get("title")
+        rank = _date_rank(element, modified)
+        if value and rank is not None and rank not in ranked:
+            ranked[rank] = value
+    return [ranked[rank] for rank in sorted(ranked)]
+
+
+def _date_rank(element: HtmlElement, modified: bool) -> int | None:
+    classes = (element.get("class") or "").split()
+    itemprop = element.get("itemprop")
+    if modified:
+        checks = [itemprop == "dateModified", "updated" in classes]
+    else:
+        checks = [
+            itemprop == "datePublished",
+            element.tag == "time" and bool(element.xpath(_IN_POST_DATE)),
+            element.tag == "time" and "entry-date" in classes and "published" in classes,
+            "published" in classes,
+            element.tag == "time" and bool(element.xpath("ancestor::header[ancestor::article]")),
+        ]
+    return next((rank for rank, check in enumerate(checks) if check), None)
+
+
+_IN_POST_DATE = f"ancestor::*[{_has_class('wp-block-post-date')}]"
 
 
 def published_date(tree: HtmlElement, page: PageMeta, known: str | None) -> str | None:
@@ -238,7 +253,7 @@ def published_date(tree: HtmlElement, page: PageMeta, known: str | None) -> str 
     """
     return _choose_date(
         tree, page, ("article:published_time", "itemprop:datepublished", "og:published_time"),
-        "datePublished", _PUBLISHED_MARKUP, known,
+        "datePublished", False, known,
     )  # fmt: skip
 
 
@@ -250,7 +265,7 @@ def modified_date(
     after it."""
     found = _choose_date(
         tree, page, ("article:modified_time", "itemprop:datemodified", "og:updated_time"),
-        "dateModified", _MODIFIED_MARKUP, None,
+        "dateModified", True, None,
     ) or known  # fmt: skip
     if not found or not published:
         return found
@@ -263,10 +278,10 @@ def modified_date(
 
 def _choose_date(
     tree: HtmlElement, page: PageMeta, meta_keys: tuple[str, ...], jsonld_key: str,
-    markup: tuple[str, ...], known: str | None,
+    modified: bool, known: str | None,
 ) -> str | None:  # fmt: skip
     date_only = None
-    for value in _date_candidates(tree, page, meta_keys, jsonld_key, markup):
+    for value in _date_candidates(tree, page, meta_keys, jsonld_key, modified):
         parsed = _parse(value)
         if parsed is None or not _agrees(parsed, known):
             continue
@@ -304,13 +319,19 @@ def _names(value: Any, people: dict[str, str]) -> list[str]:
     return []
 
 
-def comment_authors(tree: HtmlElement) -> set[str]:
-    """The names of the page's commenters, casefolded."""
-    return {
-        _fold(name)
-        for element in tree.xpath(_COMMENT_AUTHORS)
-        if (name := clean_name(element.text_content()))
-    }
+def _comment_authors(authorish: list[HtmlElement]) -> set[str]:
+    """The names of the page's commenters, casefolded, among its `_AUTHORISH` elements."""
+    names = set()
+    for element in authorish:
+        classes = set((element.get("class") or "").split())
+        if classes & _COMMENT_NAME_CLASSES:
+            found = [element]
+        elif "comment-author" in classes:
+            found = element.xpath(f".//*[{_has_class('fn')}]") or [element]
+        else:
+            continue
+        names.update(_fold(n) for e in found if (n := clean_name(e.text_content())))
+    return names
 
 
 def author(tree: HtmlElement, page: PageMeta, guess: str | None) -> str | None:
@@ -318,38 +339,41 @@ def author(tree: HtmlElement, page: PageMeta, guess: str | None) -> str | None:
     URL), the bylines of the page markup outside its comments, trafilatura's `guess` less
     the names found only in comments (trafilatura takes the first commenter of some themes
     for the author), then a JSON-LD organization."""
-    people = {
-        str(obj["@id"]): obj["name"]
-        for obj in page.jsonld
-        if "@id" in obj and isinstance(obj.get("name"), str) and "Person" in _types(obj)
-    }
-    authors = [obj.get("author") for obj in page.articles()]
-    people_first = [a for a in authors if not _is_organization(a)]
-    candidates: list[list[str]] = [_names(a, people) for a in people_first]
-    candidates.append(page.meta.get("author", [])[:1])
-    candidates.append(page.meta.get("article:author", [])[:1])
-    candidates.append(_bylines(tree))
-    if guess:
-        candidates.append([n for n in re.split(r";\s*", guess) if not _commenter(tree, n)])
-    candidates += [_names(a, people) for a in authors if _is_organization(a)]
-    for names in candidates:
+    for names in _author_candidates(tree, page, guess):
         cleaned = _dedup(filter(None, map(clean_name, names)))
         if cleaned:
             return "; ".join(cleaned)
     return None
 
 
+def _author_candidates(tree: HtmlElement, page: PageMeta, guess: str | None) -> Iterator[list[str]]:
+    """author's candidates, best first, each looked for only when the ones before fail."""
+    people = {
+        str(obj["@id"]): obj["name"]
+        for obj in page.jsonld
+        if "@id" in obj and isinstance(obj.get("name"), str) and "Person" in _types(obj)
+    }
+    authors = [obj.get("author") for obj in page.articles()]
+    yield from (_names(a, people) for a in authors if not _is_organization(a))
+    yield page.meta.get("author", [])[:1]
+    yield page.meta.get("article:author", [])[:1]
+    authorish = tree.xpath(_AUTHORISH)
+    yield _bylines(authorish)
+    if guess:
+        commenters = _comment_authors(authorish)
+        yield [n for n in re.split(r";\s*", guess) if not _commenter(tree, n, commenters)]
+    yield from (_names(a, people) for a in authors if _is_organization(a))
+
+
 def _is_organization(value: Any) -> bool:
-    return isinstance(value, dict) and bool(
-        _types(value) & {"Organization", "NewsMediaOrganization"}
-    )
+    return isinstance(value, dict) and bool(_types(value) & ORGANIZATION_TYPES)
 
 
-def _commenter(tree: HtmlElement, name: str) -> bool:
-    """Whether `name` is a commenter's and the page names it nowhere outside its comments
-    (a post's author who answers in the comments is still its author)."""
+def _commenter(tree: HtmlElement, name: str, commenters: set[str]) -> bool:
+    """Whether `name` is one of the `commenters` and the page names it nowhere outside its
+    comments (a post's author who answers in the comments is still its author)."""
     cleaned = clean_name(name)
-    if not cleaned or _fold(cleaned) not in comment_authors(tree):
+    if not cleaned or _fold(cleaned) not in commenters:
         return False
     body = tree.find(".//body")
     if body is None:
@@ -361,15 +385,33 @@ def _commenter(tree: HtmlElement, name: str) -> bool:
     return outside <= 0
 
 
-def _bylines(tree: HtmlElement) -> list[str]:
-    """The names of the first byline markup that is not in a comment: that element and its
-    siblings of the same kind (several authors in one byline)."""
-    for xpath in _BYLINES:
-        found = [e for e in tree.xpath(xpath) if not e.xpath(_IN_COMMENTS)]
+def _bylines(authorish: list[HtmlElement]) -> list[str]:
+    """The names of the first byline markup (among the page's `_AUTHORISH` elements) that
+    is not in a comment: that element and its siblings of the same kind (several authors in
+    one byline)."""
+    ranked: dict[int, list[HtmlElement]] = {}
+    for element in authorish:
+        for rank, found in enumerate(_byline_names(element)):
+            if found:
+                ranked.setdefault(rank, []).extend(found)
+    for rank in sorted(ranked):
+        found = [e for e in ranked[rank] if not e.xpath(_IN_COMMENTS)]
         if found:
             parent = found[0].getparent()
             return [e.text_content() for e in found if e.getparent() is parent]
     return []
+
+
+def _byline_names(element: HtmlElement) -> list[list[HtmlElement]]:
+    """The name elements an author-ish element gives, by kind, best first: WordPress's
+    post-author blocks, a rel=author link, the `fn` of an `.author`, microdata's name."""
+    classes = (element.get("class") or "").split()
+    return [
+        [element] if any(c in classes for c in _BYLINE_CLASSES) else [],
+        [element] if element.tag == "a" and "author" in (element.get("rel") or "").split() else [],
+        element.xpath(f".//*[{_has_class('fn')}]") if "author" in classes else [],
+        element.xpath(".//*[@itemprop='name']") if element.get("itemprop") == "author" else [],
+    ]
 
 
 # Categories and tags
@@ -385,15 +427,15 @@ def terms(
     order kept."""
     found_categories: list[str] = []
     found_tags: list[str] = []
-    for link in tree.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')]"):
-        if link.xpath(_IN_COMMENTS):
+    for link in tree.xpath("//a[contains(@rel, 'tag')]"):
+        if "tag" not in (link.get("rel") or "").split() or link.xpath(_IN_COMMENTS):
             continue
         kind = _term_kind(link)
         (found_categories if kind == "category" else found_tags).append(link.text_content())
     if not found_categories and not found_tags:
         articles = tree.xpath("//article[not(ancestor::article)]")
         if len(articles) == 1:
-            for link in articles[0].xpath(".//a[@href][not(ancestor::nav)]"):
+            for link in articles[0].xpath(_TERM_LINKS):
                 kind = _path_kind(link.get("href", ""))
                 if kind:
                     (found_categories if kind == "category" else found_tags).append(
@@ -410,6 +452,9 @@ def terms(
         _dedup(_SPACES.sub(" ", t).strip() for t in [*found_categories, *categories]),
         _dedup(_SPACES.sub(" ", t).strip() for t in [*found_tags, *tags]),
     )
+
+
+_TERM_LINKS = ".//a[contains(@href, '/tag') or contains(@href, '/categor')][not(ancestor::nav)]"
 
 
 def _term_kind(link: HtmlElement) -> str:
@@ -464,30 +509,31 @@ def site_name(
     title (WordPress's site-title block, `.site-title`, a heading in the page header that
     links to the home page), then trafilatura's `guess`; never the host as trafilatura
     writes it when it finds no name (with or without port), nor the article's own title."""
-    candidates: list[Any] = [page.first("og:site_name")]
-    candidates += [
-        (obj.get("publisher") or {}).get("name")
-        for obj in page.articles()
-        if isinstance(obj.get("publisher"), dict)
-    ]
-    candidates += [obj.get("name") for obj in page.jsonld if "WebSite" in _types(obj)]
-    candidates += [e.text_content() for e in tree.xpath(_SITE_TITLE)[:1]]
-    root = urljoin(url, "/")
-    candidates += [
-        a.text_content()
-        for a in tree.xpath(_HEADING_LINKS)[:3]
-        if urljoin(url, a.get("href", "")).rstrip("/") + "/" == root
-    ][:1]
-    candidates.append(guess)
     host = urlsplit(url).hostname or ""
     hosts = {host, urlsplit(url).netloc, host.removeprefix("www.")}
-    for candidate in candidates:
+    for candidate in _site_names(tree, page, url, guess):
         if not isinstance(candidate, str):
             continue
         name = _SPACES.sub(" ", html.unescape(candidate)).strip()
         if name and len(name) <= 200 and name not in hosts and _fold(name) != _fold(title):
             return name
     return None
+
+
+def _site_names(tree: HtmlElement, page: PageMeta, url: str, guess: str | None) -> Iterator[Any]:
+    """site_name's candidates, best first, each looked for only when the ones before fail."""
+    yield page.first("og:site_name")
+    for obj in page.articles():
+        if isinstance(obj.get("publisher"), dict):
+            yield obj["publisher"].get("name")
+    yield from (obj.get("name") for obj in page.jsonld if "WebSite" in _types(obj))
+    yield from (e.text_content() for e in tree.xpath(_SITE_TITLE)[:1])
+    root = urljoin(url, "/")
+    for link in tree.xpath(_HEADING_LINKS)[:3]:
+        if urljoin(url, link.get("href", "")).rstrip("/") + "/" == root:
+            yield link.text_content()
+            break
+    yield guess
 
 
 _HEADING_LINKS = (
@@ -509,10 +555,13 @@ def _fold(value: str | None) -> str:
 PROTECTED_TEXT = "This content is password protected"
 
 
-def is_protected(tree: HtmlElement, title: str | None) -> bool:
-    """Whether the page is WordPress's password form for a protected post."""
-    if tree.xpath(f"//form[{_has_class('post-password-form')}]"):
+def is_protected(tree: HtmlElement, title: str | None, text: str) -> bool:
+    """Whether the page is WordPress's password form for a protected post: its form, its
+    "Protected: " title, or its "This content is password protected" in the `text`."""
+    if (title or "").startswith("Protected: ") or PROTECTED_TEXT in text:
         return True
-    if (title or "").startswith("Protected: "):
-        return True
-    return any(PROTECTED_TEXT in (p.text_content() or "") for p in tree.iterfind(".//form//p"))
+    return bool(tree.xpath(_PASSWORD_FORM))
+
+
+# WordPress's form (class and action, as themes restyle it).
+_PASSWORD_FORM = "//form[contains(@class, 'post-password-form') or contains(@action, 'postpass')]"
