@@ -24,12 +24,16 @@ whitespace collapsed, casefolded.
   without result keeps all of them out), again over all segments.
 - title: equal, or one contains the other and the shorter is at least half as long as the longer
   (so "Title | Site" matches "Title", but a bare site name does not match a headline).
-- date: the first 10 characters of `published` equal the gold YYYY-MM-DD.
+- date: the first 10 characters of `published` equal the gold YYYY-MM-DD. `published` is in
+  UTC when the page gives a time with its zone, and the gold dates are local: a post of the
+  evening in the Americas counts as a miss (4 pages of the corpus).
 - author: equal, or the name tokens (words of two or more letters, accents stripped, without
   "by"/"and") overlap so that at least half of the gold tokens and at least half of the extracted
   tokens are shared; "A; B" and "A, B" and "A and B" thus all match a gold list [A, B].
 - Title, date and author accuracy are over the pages whose gold value for that field is non-empty.
 - no result: pages where extract_article returned None (or raised).
+- listing: pages whose `page_kind` came out "listing" (every corpus page is one article: 0 is
+  right; `--failures` names them with their `page_kind_reason`).
 - ms/page: median wall time of one extract_article call (metadata and date search included).
 
 Choice. For an archive the article text comes first, boilerplate second: the best configuration
@@ -180,6 +184,7 @@ class PageResult:
     published: str | None
     ms: float
     error: str | None = None
+    page_kind: str | None = None
 
 
 def run_page(page: dict[str, Any]) -> list[PageResult]:
@@ -199,8 +204,13 @@ def run_page(page: dict[str, Any]) -> list[PageResult]:
         if doc is None:
             results.append(PageResult(None, None, None, None, elapsed, error))
         else:
+            kind = doc.get("page_kind")
+            if kind == "listing":
+                kind = f"listing ({doc.get('page_kind_reason')})"
             results.append(
-                PageResult(doc["text"], doc["title"], doc["author"], doc["published"], elapsed)
+                PageResult(
+                    doc["text"], doc["title"], doc["author"], doc["published"], elapsed, None, kind
+                )
             )
     return results
 
@@ -218,6 +228,7 @@ class Score:
     hits: dict[str, int] = field(default_factory=lambda: {"title": 0, "date": 0, "author": 0})
     golds: dict[str, int] = field(default_factory=lambda: {"title": 0, "date": 0, "author": 0})
     no_result: int = 0
+    listings: int = 0
     times: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -250,6 +261,9 @@ class Score:
         if result.text is None:
             self.no_result += 1
             self.failures.append(f"{name}: no result{f' ({result.error})' if result.error else ''}")
+        if result.page_kind and result.page_kind.startswith("listing"):
+            self.listings += 1
+            self.failures.append(f"{name}: page kind {result.page_kind}")
         for segment in page["with"]:
             self.with_total += 1
             if normalise(segment) in text:
@@ -290,8 +304,8 @@ def markdown_table(scores: list[Score], chosen: dict[str, Any]) -> str:
 
     lines = [
         "| configuration | options | with | without | title | date | author | no result "
-        "| ms/page |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| listing | ms/page |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for score in scores:
         label = score.label
@@ -301,7 +315,8 @@ def markdown_table(scores: list[Score], chosen: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | `{options}` | {pct(score.with_share)} | {pct(score.without_share)} "
             f"| {pct(score.accuracy('title'))} | {pct(score.accuracy('date'))} "
-            f"| {pct(score.accuracy('author'))} | {score.no_result} | {score.ms:.0f} |"
+            f"| {pct(score.accuracy('author'))} | {score.no_result} | {score.listings} "
+            f"| {score.ms:.0f} |"
         )
     return "\n".join(lines)
 

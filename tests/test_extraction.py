@@ -31,9 +31,10 @@ def test_corpus_page_extracts_article_not_boilerplate(entry):
     assert _norm(article["title"]) == _norm(entry["title"]) or _norm(entry["title"]) in _norm(
         article["title"]
     )
-    assert article["published"] == entry["date"][:10]
+    assert article["published"][:10] == entry["date"][:10]
     assert article["language"] == "en"
     assert article["hostname"]
+    assert article["page_kind"] == "article" and article["protected"] is False
 
 
 def test_seed_repost_extracts_wire_copy_with_credit():
@@ -42,7 +43,9 @@ def test_seed_repost_extracts_wire_copy_with_credit():
     assert article is not None
     assert article["wire_source"] == "Sputnik"
     assert article["author"] == "Wire Watch"
-    assert article["published"] == "2022-01-09"
+    # Blogger's <abbr class="published" title="2022-01-09T10:14:00-08:00">, in UTC.
+    assert article["published"] == "2022-01-09T18:14:00+00:00"
+    assert article["page_kind"] == "article"
     assert article["canonical_hint"] == "http://127.0.0.1/posts/moscow-wont-stoop-nato.html"
     lines = article["text"].splitlines()
     assert lines[1] == "Sputnik"
