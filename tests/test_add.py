@@ -29,7 +29,7 @@ def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
         article["title"]
         == "Moscow Won't Stoop To Discussing NATO Demands On 'Deescalation Measures'"
     )
-    assert article["published"] == "2022-01-09"
+    assert article["published"] == "2022-01-09T18:14:00+00:00"  # UTC, with its time
     assert article["author"] == "Wire Watch"
     assert article["wire_source"] == "Sputnik"
     assert "Russia is not prepared to discuss" in article["text"]
