@@ -37,7 +37,7 @@ class Source:
     urls: tuple[str, ...] = field(default_factory=tuple)  # kind "urls": the fixed list
     max_pages: int | None = None  # articles fetched per run at most
     depth: int | None = None  # kind "site": listing pages followed this deep at most
-    pages: bool = False  # WordPress (kinds wordpress, auto): archive its pages too
+    pages: bool = False  # WordPress (kinds wordpress, auto, sitemap): archive its pages too
 
 
 def load_sources(path: str | Path) -> list[Source]:

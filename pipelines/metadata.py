@@ -45,7 +45,7 @@ def merge_listing(article: dict[str, Any], entry: dict[str, Any] | None) -> dict
         merged["published"] = listed
     updated = entry.get("updated")
     if platform in ("wordpress", "blogger") and updated:
-        merged["modified"] = updated if updated != merged.get("published") else None
+        merged["modified"] = updated  # the platform's own record, even when never edited
     if platform in ("wordpress", "blogger") and (entry.get("categories") or entry.get("tags")):
         merged["categories"] = _terms(entry.get("categories"))
         merged["tags"] = _terms(entry.get("tags"))

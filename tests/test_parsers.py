@@ -1002,7 +1002,8 @@ def test_wordpress_feed_pages_and_usual_sitemaps() -> None:
         "https://h.example/blog/sitemap.xml",
         "https://h.example/blog/sitemap_index.xml",
     ]
-    assert "https://h.example/wp-sitemap.xml" in urls and len(set(urls)) == 8
+    assert "https://h.example/wp-sitemap.xml" in urls and len(set(urls)) == 9
+    assert urls[-1] == "https://h.example/blog/?sitemap=index"  # WordPress, plain permalinks
 
 
 def test_entries_merge_newest_update_and_missing_fields() -> None:

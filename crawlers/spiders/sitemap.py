@@ -3,6 +3,7 @@ sitemaps, skipping child sitemaps whose lastmod is older than the last good craw
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -14,14 +15,31 @@ from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from crawlers.spiders.base import SourceSpider
 
 USUAL_SITEMAPS = ("sitemap.xml", "sitemap_index.xml", "wp-sitemap.xml", "sitemap-index.xml")
+# Child sitemaps of platforms that list no posts: WordPress core's and Yoast's sitemaps of
+# categories, tags and authors (and of pages, read only with `pages = true`).
+TERM_SITEMAPS = re.compile(
+    r"(wp-sitemap-(taxonomies|users)-|(^|/)(category|post_tag|author)-sitemap\d*\.xml"
+    r"|sitemap=(taxonomies|users)\b)"
+)
+PAGE_SITEMAPS = re.compile(
+    r"(wp-sitemap-posts-page-|(^|/)page-sitemap\d*\.xml|sitemap=posts&sitemap-subtype=page)"
+)
 
 
 def usual_sitemap_urls(site: str) -> list[str]:
     """Where sitemaps usually are when robots.txt names none (Hugo publishes no robots.txt;
-    WordPress's own sitemap is wp-sitemap.xml): under the site's path, then the host's root."""
+    WordPress's own sitemap is wp-sitemap.xml, or ?sitemap=index without pretty permalinks):
+    under the site's path, then the host's root."""
     folder = site if site.endswith("/") else site.rsplit("/", 1)[0] + "/"
     urls = [urljoin(folder, name) for name in USUAL_SITEMAPS]
-    return urls + [urljoin(site, "/" + name) for name in USUAL_SITEMAPS]
+    urls += [urljoin(site, "/" + name) for name in USUAL_SITEMAPS]
+    return [*urls, urljoin(folder, "?sitemap=index")]
+
+
+def looks_like_sitemap(url: str) -> bool:
+    """A URL to read as a sitemap itself rather than the site's home."""
+    parts = urlsplit(url)
+    return parts.path.lower().endswith((".xml", ".xml.gz", ".gz")) or "sitemap=" in parts.query
 
 
 class SitemapSpider(SourceSpider):
@@ -36,8 +54,7 @@ class SitemapSpider(SourceSpider):
 
     def sitemap_start(self, url: str) -> Iterable[scrapy.Request]:
         """Read `url` as a sitemap if it looks like one, else find the sitemaps in robots.txt."""
-        path = urlsplit(url).path.lower()
-        if path.endswith((".xml", ".xml.gz", ".gz")):
+        if looks_like_sitemap(url):
             yield from self.listing(url, self.parse_sitemap, entry_point=True)
         else:
             yield from self.listing(
@@ -86,6 +103,12 @@ class SitemapSpider(SourceSpider):
             yield from self.article_requests(sitemap.entries, via=response.meta["wa_listing"])
             return
         for child in sitemap.entries:
+            if TERM_SITEMAPS.search(child.url) or (
+                PAGE_SITEMAPS.search(child.url) and not self.source.pages
+            ):
+                self.crawler.stats.inc_value("wa/sitemaps_of_terms")
+                self.unchanged_listings.add(child.url)  # its URLs are not gone, only unread
+                continue
             if self.last_success and child.updated and child.updated < self.last_success:
                 self.crawler.stats.inc_value("wa/sitemaps_unchanged")
                 self.unchanged_listings.add(child.url)
