@@ -40,6 +40,7 @@ _LISTING_PATH = re.compile(
     r"/(?:tags?|categor(?:y|ies)|authors?)/[^/]+(?:/|\.html?)?(?:page/\d+/?)?$"
     r"|/page/\d+/?$"
     r"|/(?:index\d+|archives|tags|categories|authors)\.html?$"
+    r"|/(?:tags|categories|authors)/$"
     r"|^/?(?:index\.html?)?$"
 )
 _FEED = (

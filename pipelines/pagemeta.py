@@ -421,10 +421,11 @@ def terms(
     tree: HtmlElement, page: PageMeta, categories: list[str], tags: list[str]
 ) -> tuple[list[str], list[str]]:
     """(categories, tags): the page's term links (WordPress's taxonomy blocks and rel
-    "category"/"tag", else /category/ and /tag/ paths inside the one article), article:section
-    and article:tag, JSON-LD articleSection and keywords, microdata keywords, then
-    trafilatura's `categories` and `tags`; each deduplicated ignoring case, first spelling and
-    order kept."""
+    "category"/"tag", else /category/ and /tag/ paths inside the one article); where the links
+    give none of a kind, article:section and article:tag, JSON-LD articleSection and keywords,
+    microdata keywords, then trafilatura's `categories` and `tags` (Hugo's article:section is
+    its content section, "posts", and its JSON-LD names the first category only: the links
+    are the site's own list). Each deduplicated ignoring case, first spelling and order kept."""
     found_categories: list[str] = []
     found_tags: list[str] = []
     for link in tree.xpath("//a[contains(@rel, 'tag')]"):
@@ -441,16 +442,18 @@ def terms(
                     (found_categories if kind == "category" else found_tags).append(
                         link.text_content()
                     )
-    found_categories += page.meta.get("article:section", [])
-    found_tags += page.meta.get("article:tag", [])
+    meta_categories = list(page.meta.get("article:section", []))
+    meta_tags = list(page.meta.get("article:tag", []))
     for obj in page.articles():
-        found_categories += _keywords(obj.get("articleSection"))
-        found_tags += _keywords(obj.get("keywords"))
+        meta_categories += _keywords(obj.get("articleSection"))
+        meta_tags += _keywords(obj.get("keywords"))
     for value in page.meta.get("itemprop:keywords", []):
-        found_tags += _keywords(value)
+        meta_tags += _keywords(value)
+    chosen_categories = found_categories or [*meta_categories, *categories]
+    chosen_tags = found_tags or [*meta_tags, *tags]
     return (
-        _dedup(_SPACES.sub(" ", t).strip() for t in [*found_categories, *categories]),
-        _dedup(_SPACES.sub(" ", t).strip() for t in [*found_tags, *tags]),
+        _dedup(_SPACES.sub(" ", t).strip() for t in chosen_categories),
+        _dedup(_SPACES.sub(" ", t).strip() for t in chosen_tags),
     )
 
 

@@ -13,6 +13,7 @@ from scrapy.http import Response
 
 from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.site import page_kind
 
 USUAL_SITEMAPS = ("sitemap.xml", "sitemap_index.xml", "wp-sitemap.xml", "sitemap-index.xml")
 # Child sitemaps of platforms that list no posts: WordPress core's and Yoast's sitemaps of
@@ -100,7 +101,13 @@ class SitemapSpider(SourceSpider):
         self.crawler.stats.inc_value("wa/listing_pages")
         self.sitemaps_read += 1
         if sitemap.kind == "urlset":
-            yield from self.article_requests(sitemap.entries, via=response.meta["wa_listing"])
+            # Sitemaps of Hugo, Pelican and WordPress list the home page, term, author and
+            # pagination pages too: listings by their URL, never fetched as articles.
+            posts = [e for e in sitemap.entries if page_kind(e.url) != "listing"]
+            self.crawler.stats.inc_value(
+                "wa/listing_urls_skipped", len(sitemap.entries) - len(posts)
+            )
+            yield from self.article_requests(posts, via=response.meta["wa_listing"])
             return
         for child in sitemap.entries:
             if TERM_SITEMAPS.search(child.url) or (
