@@ -287,7 +287,7 @@ def search(
             click.echo(json.dumps(hit, ensure_ascii=False))
             continue
         wire = f"  [{hit['wire_source']}]" if hit["wire_source"] else ""
-        click.echo(f"{hit['id']}  {hit['published'] or '----------'}  {hit['title']}{wire}")
+        click.echo(f"{hit['id']}  {(hit['published'] or '----------')[:10]}  {hit['title']}{wire}")
         click.echo(f"    {hit['url']}")
         click.echo(f"    {' '.join(hit['snippet'].split())}")
     if not hits and not as_json:
@@ -379,7 +379,7 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
 def _member_line(member: dict[str, Any]) -> str:
     similarity = member["similarity"] if member["similarity"] is not None else 1.0
     return (
-        f"{member['id']}  {member['published'] or '----------'}  {similarity:.2f}  "
+        f"{member['id']}  {(member['published'] or '----------')[:10]}  {similarity:.2f}  "
         f"{member['sitename'] or ''}  {member['url']}"
     )
 
