@@ -59,6 +59,10 @@ def test_wordpress_rerun_archives_backdated_posts_headline_edits_and_marks_delet
         assert (title, versions) == (headline, 1)
         gone = rows(archive, "select url from articles where gone_at is not null")
         assert gone == [(site.post_url(removed),)]
+        # Kept, and shown as gone by `show` and the exports.
+        assert "gone_at" in archive.run("show", site.post_url(removed)).stdout
+        exported = archive.run("export", "--format", "jsonl").stdout
+        assert sum('"gone_at": null' not in line for line in exported.splitlines()) == 1
         assert (site.post_url(removed).removeprefix(site.origin), 404) in rerun
         # The rerun's cost: robots.txt, the home page, the API's page and its four name
         # lookups, the two changed posts and one check of the removed one.
