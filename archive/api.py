@@ -45,8 +45,7 @@ def _retry_after(description: str) -> dict[str, Any]:
 SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Error, "description": "The body cannot be decoded (not UTF-8 JSON)."},
     401: {"model": Error, "description": "The server has a token, and it was not given."},
-    411: {"model": Error, "description": "A chunked body without Content-Length."},
-    413: {"model": Error, "description": "The body is too large."},
+    413: {"model": Error, "description": "The body is over 2 MiB (counted as received)."},
     429: _retry_after("Too many submissions from this client in the last minute."),
     503: _retry_after("The job queue is full."),
 }
