@@ -120,6 +120,22 @@ class BodyTooLarge(Exception):
     """A request body passed the limit (raised to the app that reads it)."""
 
 
+def serve(config: ServiceConfig, host: str, port: int) -> None:
+    """Run the service with uvicorn until SIGINT or SIGTERM. X-Forwarded-For and
+    X-Forwarded-Proto are believed only from the configured proxies (uvicorn's default
+    believes them from 127.0.0.1, so any local client could pick its address)."""
+    import uvicorn
+
+    trusted = config.trusted_proxies
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        proxy_headers=trusted is not None,
+        forwarded_allow_ips=trusted,
+    )
+
+
 def _version() -> str:
     try:
         return version("wirearchive")

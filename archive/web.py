@@ -94,10 +94,11 @@ async def submit(request: Request, service: ServiceDep) -> Response:
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), max_num_fields=10)
     url = (form.get("url") or [""])[0].strip()
     status, error, headers = 200, None, {}
-    if wait := service.throttle(client_of(request)):
+    authorized = service.authorized((form.get("token") or [None])[0])
+    if wait := service.throttle(client_of(request), authorized):
         status, error = 429, f"Too many submissions: try again in {wait} s."
         headers = {"Retry-After": str(wait)}
-    elif not service.authorized((form.get("token") or [None])[0]):
+    elif not authorized:
         status, error = 401, "A valid API token is required."
     else:
         try:

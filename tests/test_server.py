@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import select
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -313,3 +315,40 @@ def test_a_chunked_body_is_cut_off_at_the_limit(fuzzed: Server, path: str, heade
     assert b"body over 2097152 bytes" in answer
     assert sent < total  # refused as it came, not once it was all there
     assert rss_bytes(fuzzed.process.pid) - before < total // 4
+
+
+def forwarded_for(n: int) -> dict[str, str]:
+    return {"X-Forwarded-For": f"203.0.113.{n}"}
+
+
+PRIVATE = {"url": "http://10.0.0.1/"}  # passes the rate limit and the token, then 422
+
+
+def test_forwarded_for_is_ignored_and_401s_have_their_own_budget(tmp_path: Path):
+    env = archive_env(tmp_path, WIREARCHIVE_API_TOKEN=TOKEN, WIREARCHIVE_API_RATE="3")
+    with serve(tmp_path, env) as limited:
+        anonymous = [post(limited, PRIVATE, forwarded_for(n)).status_code for n in range(4)]
+        assert anonymous == [401, 401, 401, 429]  # rotating X-Forwarded-For changes nothing
+        holder = [post(limited, PRIVATE, AUTH | forwarded_for(n)).status_code for n in range(4)]
+        assert holder == [422, 422, 422, 429]  # the 401s did not use up the token's budget
+
+
+def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path):
+    env = archive_env(tmp_path, WIREARCHIVE_API_RATE="3", WIREARCHIVE_TRUSTED_PROXIES="127.0.0.1")
+    with serve(tmp_path, env) as proxied:
+        assert {post(proxied, PRIVATE, forwarded_for(n)).status_code for n in range(5)} == {422}
+        same = [post(proxied, PRIVATE, forwarded_for(9)).status_code for _ in range(4)]
+        assert same == [422, 422, 422, 429]
+
+
+def test_a_bad_trusted_proxies_setting_is_a_clear_error(tmp_path: Path):
+    env = archive_env(tmp_path, WIREARCHIVE_TRUSTED_PROXIES="127.0.0.1,proxy.local")
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "serve", "--port", "1"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0 and "WIREARCHIVE_TRUSTED_PROXIES" in proc.stderr
