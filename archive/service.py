@@ -101,7 +101,7 @@ class Service:
             token.encode("utf-8", "surrogateescape"), self.config.token.encode()
         )
 
-    def throttle(self, client: str, authorized: bool = True) -> int:
+    def throttle(self, client: str, authorized: bool) -> int:
         """Count a submission by `client`: 0 when allowed, else seconds to wait. Submissions
         without a valid token count against a budget of their own."""
         return (self.limiter if authorized else self.anonymous_limiter).hit(client)
