@@ -45,8 +45,7 @@ def _retry_after(description: str) -> dict[str, Any]:
 SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Error, "description": "The body cannot be decoded (not UTF-8 JSON)."},
     401: {"model": Error, "description": "The server has a token, and it was not given."},
-    411: {"model": Error, "description": "A chunked body without Content-Length."},
-    413: {"model": Error, "description": "The body is too large."},
+    413: {"model": Error, "description": "The body is over 2 MiB (counted as received)."},
     429: _retry_after("Too many submissions from this client in the last minute."),
     503: _retry_after("The job queue is full."),
 }
@@ -62,27 +61,28 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 
 def client_of(request: Request) -> str:
-    """The remote address the rate limit counts by."""
+    """The remote address the rate limit counts by (a proxy's X-Forwarded-For only when
+    WIREARCHIVE_TRUSTED_PROXIES names the proxy)."""
     return request.client.host if request.client else "unknown"
 
 
-def rate_limited(request: Request, service: ServiceDep) -> None:
-    """429 when this client submitted too often in the last minute."""
-    wait = service.throttle(client_of(request))
+def admitted(
+    request: Request,
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """429 when this client submitted too often in the last minute (submissions without
+    the token on a budget of their own), else 401 unless the request carries the server's
+    token (when it has one)."""
+    authorized = service.authorized(credentials.credentials if credentials else None)
+    wait = service.throttle(client_of(request), authorized)
     if wait:
         raise HTTPException(
             429,
             f"too many submissions: at most {service.config.rate} a minute",
             headers={"Retry-After": str(wait)},
         )
-
-
-def token_checked(
-    service: ServiceDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    """401 unless the request carries the server's token (when it has one)."""
-    if not service.authorized(credentials.credentials if credentials else None):
+    if not authorized:
         raise HTTPException(
             401,
             "a valid API token is required: Authorization: Bearer <token>",
@@ -111,7 +111,7 @@ def queue_job(service: Service, urls: list[str]) -> dict[str, Any]:
     status_code=202,
     response_model=JobOut,
     responses=SUBMIT_ERRORS,
-    dependencies=[Depends(rate_limited), Depends(token_checked)],
+    dependencies=[Depends(admitted)],
     summary="Archive URLs",
 )
 async def archive(body: ArchiveRequest, response: Response, service: ServiceDep) -> Any:

@@ -682,11 +682,10 @@ def serve(obj: dict[str, str], host: str, port: int) -> None:
     """Serve the archive over HTTP: a JSON API (/api, /openapi.json) and web pages.
 
     Env: WIREARCHIVE_API_TOKEN (when set, submitting URLs needs it), WIREARCHIVE_API_QUEUE
-    (jobs that may wait, 100), WIREARCHIVE_API_RATE (submissions a minute per client, 30).
+    (jobs that may wait, 100), WIREARCHIVE_API_RATE (submissions a minute per client, 30),
+    WIREARCHIVE_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed; none).
     """
-    import uvicorn
-
-    from archive.server import create_app
+    from archive.server import serve as run_server
     from archive.service import ServiceConfig
 
     settings = _checked_settings(obj)
@@ -694,7 +693,7 @@ def serve(obj: dict[str, str], host: str, port: int) -> None:
         config = ServiceConfig.from_env(obj["db"], obj["store"], settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    uvicorn.run(create_app(config), host=host, port=port)
+    run_server(config, host, port)
 
 
 def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = None) -> Any:

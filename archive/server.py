@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive import api, web
 from archive.service import Service, ServiceConfig
@@ -22,7 +24,8 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it browsers send `Origin: null` with this site's own form posts.
+    "Referrer-Policy": "same-origin",
 }
 
 
@@ -47,27 +50,91 @@ def create_app(config: ServiceConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = service
-    app.middleware("http")(_guarded)
+    app.add_middleware(Guarded)
     app.include_router(api.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app
 
 
-async def _guarded(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Bound request bodies; send the security headers on every response."""
-    length = request.headers.get("content-length")
-    if length is None and "transfer-encoding" in request.headers:
-        response: Response = JSONResponse({"detail": "Content-Length required"}, 411)
-    elif length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        response = JSONResponse({"detail": f"body over {MAX_BODY_BYTES} bytes"}, 413)
-    else:
-        response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+class Guarded:
+    """ASGI middleware: bounds request bodies by the bytes actually received (a declared
+    Content-Length cannot hide a longer chunked body) with 413 as soon as the limit is
+    passed, and sends the security headers on every response."""
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        refused = False
+
+        async def send_guarded(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 went out: whatever the app answers instead is dropped
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        async def refuse() -> None:
+            nonlocal refused
+            if not started:
+                response = JSONResponse(
+                    {"detail": f"body over {self.max_body} bytes"},
+                    413,
+                    headers={"Connection": "close"},  # uvicorn then reads no more of it
+                )
+                await response(scope, receive, send_guarded)
+            refused = True
+
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            await refuse()
+            return
+        received = 0
+
+        async def receive_counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    await refuse()
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, receive_counted, send_guarded)
+        except BodyTooLarge:
+            return  # answered with 413 already
+
+
+class BodyTooLarge(Exception):
+    """A request body passed the limit (raised to the app that reads it)."""
+
+
+def serve(config: ServiceConfig, host: str, port: int) -> None:
+    """Run the service with uvicorn until SIGINT or SIGTERM. X-Forwarded-For and
+    X-Forwarded-Proto are believed only from the configured proxies (uvicorn's default
+    believes them from 127.0.0.1, so any local client could pick its address)."""
+    import uvicorn
+
+    trusted = config.trusted_proxies
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        proxy_headers=trusted is not None,
+        forwarded_allow_ips=trusted,
+    )
 
 
 def _version() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import os
 from collections.abc import Mapping
 from contextlib import closing
@@ -31,6 +32,7 @@ class ServiceConfig:
     queue_size: int = DEFAULT_QUEUE
     rate: int = DEFAULT_RATE
     spool: str | None = None
+    trusted_proxies: str | None = None
 
     @classmethod
     def from_env(
@@ -46,6 +48,7 @@ class ServiceConfig:
             queue_size=_positive(environ, "WIREARCHIVE_API_QUEUE", DEFAULT_QUEUE),
             rate=_positive(environ, "WIREARCHIVE_API_RATE", DEFAULT_RATE),
             spool=settings.get("WIREARCHIVE_SPOOL") or None,
+            trusted_proxies=_networks(environ, "WIREARCHIVE_TRUSTED_PROXIES"),
         )
 
 
@@ -58,6 +61,22 @@ def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _networks(environ: Mapping[str, str], name: str) -> str | None:
+    """A comma-separated list of addresses and networks, checked; None when unset."""
+    value = environ.get(name, "").strip()
+    if not value:
+        return None
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    try:
+        for item in items:
+            ipaddress.ip_network(item, strict=False)
+    except ValueError as exc:
+        raise ValueError(
+            f"{name}: {exc} (expected addresses or networks, comma-separated)"
+        ) from None
+    return ",".join(items)
+
+
 class Service:
     """The archive behind the HTTP service: the job queue, the address guard, the limits."""
 
@@ -67,6 +86,7 @@ class Service:
         self.guard = AddressGuardMiddleware(self.policy)
         self.jobs = JobQueue(config.db, config.store, config.queue_size)
         self.limiter = RateLimiter(config.rate)
+        self.anonymous_limiter = RateLimiter(config.rate)  # 401s never use up a token's budget
 
     @property
     def token_required(self) -> bool:
@@ -81,9 +101,10 @@ class Service:
             token.encode("utf-8", "surrogateescape"), self.config.token.encode()
         )
 
-    def throttle(self, client: str) -> int:
-        """Count a submission by `client`: 0 when allowed, else seconds to wait."""
-        return self.limiter.hit(client)
+    def throttle(self, client: str, authorized: bool) -> int:
+        """Count a submission by `client`: 0 when allowed, else seconds to wait. Submissions
+        without a valid token count against a budget of their own."""
+        return (self.limiter if authorized else self.anonymous_limiter).hit(client)
 
     async def refusal(self, url: str) -> str | None:
         """Why the crawl would refuse `url` (the CLI's address guard, with DNS); None if not.

@@ -3,10 +3,13 @@ archive a URL. Server-side templates (autoescaped), no JavaScript."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -31,6 +34,9 @@ from archive.service import Service
 
 PAGE = 20
 MAX_FORM_BYTES = 16_384
+FORM_COOKIE = "wirearchive_form"
+_FORM_KEY = secrets.token_bytes(32)  # signs form tokens; a restart asks for a reload
+_NONCE = re.compile(r"[0-9a-f]{32}")
 _SNIPPET_MATCH = re.compile(r"\[([^\[\]]*)\]")
 _URL = TypeAdapter(Url)
 
@@ -74,11 +80,44 @@ def _home_context(service: Service) -> dict[str, Any]:
         return {"articles": catalog.latest(limit=PAGE), "stats": catalog.stats()}
 
 
+def _form_token(nonce: str) -> str:
+    """The token a form carries for the browser whose cookie holds `nonce`."""
+    return hmac.new(_FORM_KEY, nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _cross_site(request: Request, form: dict[str, list[str]]) -> str | None:
+    """Why a form post may come from another site's page; None when it is this site's form:
+    Origin and Referer (when sent) name this host, and the form's token matches the cookie
+    (SameSite=Strict: another site's post does not carry it)."""
+    host = request.headers.get("host", "").lower()
+    for name in ("origin", "referer"):
+        value = request.headers.get(name)
+        if value is not None and urlsplit(value).netloc.lower() != host:
+            return f"it came from {value}, not from this site"
+    nonce = request.cookies.get(FORM_COOKIE, "")
+    token = (form.get("csrf") or [""])[0]
+    if not _NONCE.fullmatch(nonce) or not hmac.compare_digest(token, _form_token(nonce)):
+        return "its form token is missing or out of date"
+    return None
+
+
 def _home(
     request: Request, service: Service, context: dict[str, Any], status: int = 200, **headers: str
 ) -> HTMLResponse:
+    nonce = request.cookies.get(FORM_COOKIE, "")
+    if not _NONCE.fullmatch(nonce):
+        nonce = secrets.token_hex(16)
     base = {"token_required": service.token_required, "error": None, "url": ""}
-    return _page(request, "index.html", base | context, status, **headers)
+    base["csrf"] = _form_token(nonce)
+    response = _page(request, "index.html", base | context, status, **headers)
+    response.set_cookie(
+        FORM_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -94,10 +133,13 @@ async def submit(request: Request, service: ServiceDep) -> Response:
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), max_num_fields=10)
     url = (form.get("url") or [""])[0].strip()
     status, error, headers = 200, None, {}
-    if wait := service.throttle(client_of(request)):
+    authorized = service.authorized((form.get("token") or [None])[0])
+    if why := _cross_site(request, form):
+        status, error = 403, f"Not archived: {why}. Reload this page and submit the form again."
+    elif wait := service.throttle(client_of(request), authorized):
         status, error = 429, f"Too many submissions: try again in {wait} s."
         headers = {"Retry-After": str(wait)}
-    elif not service.authorized((form.get("token") or [None])[0]):
+    elif not authorized:
         status, error = 401, "A valid API token is required."
     else:
         try:

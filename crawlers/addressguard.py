@@ -1,7 +1,8 @@
 """The address guard: only public http(s) URLs are fetched, on every request and redirect.
 
-Refuses other schemes, malformed URLs, credentials in URLs, and hosts that are or resolve to
-loopback, private, link-local (cloud metadata), multicast or reserved addresses, unless allowed
+Refuses other schemes, malformed and over-long URLs, credentials in URLs, and hosts that are
+or resolve to loopback, private, link-local (cloud metadata), site-local, multicast or reserved
+addresses (also when embedded in an IPv6 address: 6to4, NAT64, Teredo), unless allowed
 by WIREARCHIVE_ALLOW_PRIVATE: "1" allows them all, a comma-separated list of networks
 ("127.0.0.0/8,10.1.0.0/16") allows only those. Checked twice: by the downloader
 middleware before a request leaves, with a clear reason, and by the DNS resolver at connect time,
@@ -61,10 +62,17 @@ class AddressPolicy:
         return check_ip(ip)
 
 
+def check_length(url: str) -> str | None:
+    """Why `url` is too long to fetch (Scrapy would drop it without a word); None if not."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"URL of {len(url)} characters, longer than the limit of {MAX_URL_LENGTH}"
+    return None
+
+
 def check_url(url: str, policy: AddressPolicy | None = None) -> str | None:
     """Why `url` must not be fetched, judged without DNS; None when it may be."""
-    if len(url) > MAX_URL_LENGTH:
-        return f"URL longer than {MAX_URL_LENGTH} characters"
+    if reason := check_length(url):
+        return reason
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -92,15 +100,42 @@ def check_url(url: str, policy: AddressPolicy | None = None) -> str | None:
 
 
 def check_ip(ip: IPAddress) -> str | None:
-    """Why a connection to `ip` is refused; None for a public address."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
-        if getattr(ip, f"is_{kind}"):
+    """Why a connection to `ip` is refused; None for a public address.
+
+    An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64, Teredo) is judged by the
+    IPv4 rules for the address it reaches."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded:
+            for inner in embedded:
+                reason = check_ip(inner)
+                if reason:
+                    return f"address {ip} embeds {inner}: {reason}"
+            return None
+    for kind in _KINDS:
+        if getattr(ip, f"is_{kind}", False):
             return f"address {ip} is {kind.replace('_', '-')}"
     if not ip.is_global:
         return f"address {ip} is not a public address"
     return None
+
+
+_KINDS = ("unspecified", "loopback", "link_local", "site_local", "multicast", "reserved", "private")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address reaches through: IPv4-mapped, 6to4 (2002::/16),
+    NAT64 (64:ff9b::/96) and Teredo (2001::/32: its server and its client); none for others."""
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip in _NAT64:
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
+    if ip.teredo is not None:
+        return ip.teredo
+    return ()
 
 
 def _as_ip(host: str) -> IPAddress | None:

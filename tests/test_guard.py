@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 
 from crawlers.addressguard import AddressPolicy, check_ip, check_url
+from tests.conftest import Archive
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,20 @@ from crawlers.addressguard import AddressPolicy, check_ip, check_url
         ("http://224.0.0.1/", "multicast"),
         ("http://0.0.0.0/", "unspecified"),
         ("http://example.com/" + "a" * 3000, "longer than"),
+        ("http://[fec0::1]/", "site-local"),
+        # IPv6 addresses that carry an IPv4 one are judged by the IPv4 rules.
+        ("http://[2002:a9fe:a9fe::]/", "embeds 169.254.169.254"),  # 6to4
+        ("http://[2002:7f00:1::1]/", "loopback"),
+        ("http://[2002:c0a8:101::]/", "private"),
+        ("http://[2002:808:808::]/", None),  # 6to4 of 8.8.8.8
+        ("http://[64:ff9b::a9fe:a9fe]/", "embeds 169.254.169.254"),  # NAT64
+        ("http://[64:ff9b::a00:1]/", "private"),
+        ("http://[64:ff9b::808:808]/", None),
+        ("http://[64:ff9b:1::a00:1]/", "reserved"),  # local-use NAT64: not decoded
+        # Teredo: server 65.54.227.120, client 192.168.1.1 (obfuscated: 3f57:fefe).
+        ("http://[2001:0:4136:e378:8000:63bf:3f57:fefe]/", "embeds 192.168.1.1"),
+        ("http://[2001:0:a9fe:a9fe:8000:63bf:f7f7:f7f7]/", "embeds 169.254.169.254"),
+        ("http://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/", None),  # client 8.8.8.8
     ],
 )
 def test_check_url(url, reason):
@@ -69,3 +84,11 @@ def test_bad_policy_is_a_clear_error():
 
 def test_public_address_passes():
     assert check_ip(ipaddress.ip_address("8.8.8.8")) is None
+
+
+def test_an_over_long_url_is_refused_before_fetching(archive: Archive):
+    url = "https://example.com/" + "a" * 100_000
+    code, results = archive.add(url)
+    assert code == 1
+    assert results[url]["status"] == "refused"
+    assert "longer than the limit of 2048" in results[url]["reason"]

@@ -4,6 +4,10 @@ loopback test site; the address guard, the token, the limits, and a schema fuzze
 from __future__ import annotations
 
 import json
+import select
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,3 +261,94 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_to_its_openapi_description(case):
     case.call_and_validate(timeout=30)
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident memory of process `pid` (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def send_chunked(server: Server, path: str, total: int, headers: str = "") -> tuple[bytes, int]:
+    """POST a chunked body of `total` bytes (declaring `Content-Length: 1` too) over a raw
+    socket, stopping as soon as the server answers; (the answer, the body bytes sent)."""
+    host, port = server.base.removeprefix("http://").split(":")
+    piece = b"x" * 65_536
+    chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}"
+            "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        try:
+            while sent < total and not select.select([sock], [], [], 0)[0]:
+                sock.sendall(chunk)
+                sent += len(piece)
+            if sent >= total:
+                sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server closed the connection: its answer is read below
+        answer = b""
+        try:
+            while data := sock.recv(65_536):
+                answer += data
+        except ConnectionResetError:
+            pass
+    return answer, sent
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/api/archive", "Content-Type: application/json\r\n"),
+        ("/archive", "Content-Type: application/x-www-form-urlencoded\r\n"),  # the web form
+    ],
+)
+def test_a_chunked_body_is_cut_off_at_the_limit(fuzzed: Server, path: str, headers: str):
+    total = 64 * 1024 * 1024
+    before = rss_bytes(fuzzed.process.pid)
+    answer, sent = send_chunked(fuzzed, path, total, headers)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"body over 2097152 bytes" in answer
+    assert sent < total  # refused as it came, not once it was all there
+    assert rss_bytes(fuzzed.process.pid) - before < total // 4
+
+
+def forwarded_for(n: int) -> dict[str, str]:
+    return {"X-Forwarded-For": f"203.0.113.{n}"}
+
+
+PRIVATE = {"url": "http://10.0.0.1/"}  # passes the rate limit and the token, then 422
+
+
+def test_forwarded_for_is_ignored_and_401s_have_their_own_budget(tmp_path: Path):
+    env = archive_env(tmp_path, WIREARCHIVE_API_TOKEN=TOKEN, WIREARCHIVE_API_RATE="3")
+    with serve(tmp_path, env) as limited:
+        anonymous = [post(limited, PRIVATE, forwarded_for(n)).status_code for n in range(4)]
+        assert anonymous == [401, 401, 401, 429]  # rotating X-Forwarded-For changes nothing
+        holder = [post(limited, PRIVATE, AUTH | forwarded_for(n)).status_code for n in range(4)]
+        assert holder == [422, 422, 422, 429]  # the 401s did not use up the token's budget
+
+
+def test_forwarded_for_is_believed_from_a_trusted_proxy(tmp_path: Path):
+    env = archive_env(tmp_path, WIREARCHIVE_API_RATE="3", WIREARCHIVE_TRUSTED_PROXIES="127.0.0.1")
+    with serve(tmp_path, env) as proxied:
+        assert {post(proxied, PRIVATE, forwarded_for(n)).status_code for n in range(5)} == {422}
+        same = [post(proxied, PRIVATE, forwarded_for(9)).status_code for _ in range(4)]
+        assert same == [422, 422, 422, 429]
+
+
+def test_a_bad_trusted_proxies_setting_is_a_clear_error(tmp_path: Path):
+    env = archive_env(tmp_path, WIREARCHIVE_TRUSTED_PROXIES="127.0.0.1,proxy.local")
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "serve", "--port", "1"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0 and "WIREARCHIVE_TRUSTED_PROXIES" in proc.stderr

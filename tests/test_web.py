@@ -33,7 +33,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def assert_safe_headers(headers: dict[str, str]) -> None:
     assert headers["content-security-policy"] == CSP
     assert headers["x-content-type-options"] == "nosniff"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
+
+
+def form_session(server: Server) -> tuple[requests.Session, dict[str, str]]:
+    """A client that loaded the home page, as a browser would before posting its form: its
+    cookie, and the form's hidden fields with the Origin header the browser sends."""
+    session = requests.Session()
+    home = session.get(server.url("/"), timeout=30)
+    match = re.search(r'name="csrf" value="([0-9a-f]{64})"', home.text)
+    assert match, home.text
+    session.headers["Origin"] = server.base
+    return session, {"csrf": match.group(1)}
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
@@ -85,8 +96,9 @@ def test_archive_find_and_read_an_article_in_chromium(server: Server, test_site)
 def test_pages_over_http(server: Server, test_site):
     origin, _ = test_site
     url = f"{origin}/repost-elsewhere.html"
-    form = {"url": url, "token": TOKEN}
-    sent = requests.post(server.url("/archive"), data=form, allow_redirects=False, timeout=30)
+    session, hidden = form_session(server)
+    form = {"url": url, "token": TOKEN} | hidden
+    sent = session.post(server.url("/archive"), data=form, allow_redirects=False, timeout=30)
     assert sent.status_code == 303 and sent.headers["Location"].startswith("/jobs/")
     job = wait_for_job(server, sent.headers["Location"].rsplit("/", 1)[1])
     [result] = job["results"]
@@ -124,7 +136,10 @@ def test_pages_over_http(server: Server, test_site):
     ],
 )
 def test_the_archive_form_refuses_clearly(server: Server, form, status, message):
-    sent = requests.post(server.url("/archive"), data=form, allow_redirects=False, timeout=30)
+    session, hidden = form_session(server)
+    sent = session.post(
+        server.url("/archive"), data=form | hidden, allow_redirects=False, timeout=30
+    )
     assert sent.status_code == status and message in sent.text
     assert_safe_headers(sent.headers)
 
@@ -134,3 +149,36 @@ def test_unknown_pages_are_404(server: Server, path: str):
     response = requests.get(server.url(path), timeout=30)
     assert response.status_code == 404 and "Not found" in response.text
     assert_safe_headers(response.headers)
+
+
+def test_the_form_refuses_posts_from_other_sites(tmp_path: Path):
+    with serve(tmp_path, archive_env(tmp_path)) as open_server:  # no token: the default
+        target = open_server.url("/archive")
+        form = {"url": "http://10.0.0.1/"}  # refused by the guard once the form is accepted
+        # Another site's page posting the form: the browser sends its origin, not the
+        # SameSite cookie, and the page cannot know the token.
+        for headers in (
+            {"Origin": "https://evil.example"},
+            {"Origin": "null"},  # a sandboxed frame
+            {"Referer": "https://evil.example/page.html"},
+            {},
+        ):
+            sent = requests.post(
+                target, data=form, headers=headers, allow_redirects=False, timeout=30
+            )
+            assert sent.status_code == 403, headers
+            assert "Reload this page" in sent.text
+        session, hidden = form_session(open_server)
+        forged = session.post(
+            target, data=form | {"csrf": "0" * 64}, allow_redirects=False, timeout=30
+        )
+        assert forged.status_code == 403
+        elsewhere = {"Origin": "https://evil.example"}
+        sent = session.post(
+            target, data=form | hidden, headers=elsewhere, allow_redirects=False, timeout=30
+        )
+        assert sent.status_code == 403
+        accepted = session.post(target, data=form | hidden, allow_redirects=False, timeout=30)
+        assert accepted.status_code == 422 and "private" in accepted.text
+        cookie = accepted.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie

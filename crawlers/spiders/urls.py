@@ -7,6 +7,7 @@ from typing import Any
 
 import scrapy
 
+from crawlers.addressguard import check_length
 from crawlers.entries import Entry
 from crawlers.items import REFUSED, Capture
 from crawlers.sources import Source
@@ -38,6 +39,11 @@ class UrlsSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request | Capture]:
         for url in self.start_list:
+            if reason := check_length(url):  # Scrapy's UrlLengthMiddleware would drop it silently
+                yield Capture(input_url=url, url=url, source=self.source.name).settle(
+                    REFUSED, reason
+                )
+                continue
             try:
                 # dont_filter: two inputs that redirect to one page must both get an answer.
                 request = self.article_request(Entry(url=url), dont_filter=True)
