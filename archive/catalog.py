@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -403,6 +404,19 @@ class Catalog:
             )
         )
 
+    def crawl_source_status(self, crawl_id: int, source: str) -> str | None:
+        """How `source` ended in crawl `crawl_id` (None: it never recorded an end)."""
+        row = next(
+            iter(
+                self.db.query(
+                    "select status from crawl_sources where crawl_id = ? and source = ?",
+                    [crawl_id, source],
+                )
+            ),
+            None,
+        )
+        return row["status"] if row else None
+
     def recent_crawls(self, limit: int = 10) -> list[dict[str, Any]]:
         """The latest crawls, newest first, each with its per-source rows."""
         crawls = list(self.db.query("select * from crawls order by id desc limit ?", [limit]))
@@ -410,15 +424,20 @@ class Catalog:
             crawl["sources"] = self.crawl_sources(crawl["id"])
         return crawls
 
-    def last_success(self, source: str) -> str | None:
-        """When the last crawl that read `source` completely started."""
+    def last_success(self, source: str, retried_errors: Collection[str] = ()) -> str | None:
+        """When the last crawl that read `source` completely started, leaving out crawls
+        with errors of a kind in `retried_errors`: a listing window never passes a post
+        that failed for a reason that may go away."""
+        kinds = list(retried_errors)
         row = next(
             iter(
                 self.db.query(
                     "select max(crawls.started_at) as at from crawl_sources join crawls "
                     "on crawls.id = crawl_sources.crawl_id "
-                    "where crawl_sources.source = ? and crawl_sources.status = 'ok'",
-                    [source],
+                    "where crawl_sources.source = ? and crawl_sources.status = 'ok' "
+                    "and not exists (select 1 from json_each(coalesce(crawl_sources.errors, "
+                    f"'{{}}')) where key in ({', '.join('?' * len(kinds))}))",
+                    [source, *kinds],
                 )
             ),
             None,

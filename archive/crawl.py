@@ -21,6 +21,8 @@ from crawlers.sources import Source
 from pipelines.extract import start_workers
 
 COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
+# In each source's job dir: the id of the crawl it belongs to.
+JOB_MARKER = "wirearchive-crawl-id"
 
 
 @dataclass
@@ -60,6 +62,9 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
         catalog = Catalog(options.db)
         crawl_id = catalog.start_crawl(now_iso(), os.getpid(), options.sources_file)
         settings.set("WIREARCHIVE_CRAWL_ID", crawl_id, priority="cmdline")
+        if options.job_dir:
+            for source in sources:
+                claim_job_dir(catalog, job_dir_of(options.job_dir, source.name), crawl_id)
         try:
             _crawl(sources, settings, options)
         finally:
@@ -67,10 +72,27 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
             catalog.finish_crawl(crawl_id, now_iso(), overall_status(rows, len(sources)))
             catalog.close()
     for row in rows:
-        if options.job_dir and row["status"] in ("ok", "partial"):
-            # A finished source starts afresh next time; an interrupted one resumes.
+        if options.job_dir and row["status"] != "interrupted":
+            # A finished or failed source starts afresh next time; an interrupted one resumes.
             shutil.rmtree(job_dir_of(options.job_dir, row["source"]), ignore_errors=True)
     return crawl_id, rows
+
+
+def claim_job_dir(catalog: Catalog, path: Path, crawl_id: int) -> None:
+    """Make `path` the job dir of crawl `crawl_id`. A job dir resumes only the run that
+    wrote it, and only when that run was interrupted (or killed before it could say): the
+    seen-set of a run that ended any other way would filter every post of this one."""
+    marker = path / JOB_MARKER
+    if path.exists():
+        try:
+            owner = int(marker.read_text())
+        except (OSError, ValueError):
+            owner = None
+        source = path.name
+        if owner is None or catalog.crawl_source_status(owner, source) not in (None, "interrupted"):
+            shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(crawl_id))
 
 
 def use_frontier(settings: Any, url: str) -> None:

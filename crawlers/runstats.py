@@ -23,6 +23,11 @@ OUTCOME_COUNTS = (
     "unchanged", "failed",
 )  # fmt: skip
 
+# The outcomes of a post that the archive now holds, or knows it need not fetch.
+SETTLED_COUNTS = (
+    "not_modified", "skipped", "new_articles", "revisions", "duplicates", "unchanged",
+)  # fmt: skip
+
 # Reason prefixes -> error kinds, first match wins.
 ERROR_KINDS = (
     ("HTTP 4", "http_4xx"),
@@ -40,6 +45,10 @@ ERROR_KINDS = (
     ("extraction", "extraction"),
     ("archiving", "archive"),
 )
+
+# Error kinds that may go away on their own: a post that failed so is tried again, so no
+# listing window (Catalog.last_success) moves past it.
+TRANSIENT_ERRORS = ("http_5xx", "dns", "timeout", "connection", "extraction", "archive", "other")
 
 
 def error_kind(status: str, reason: str | None) -> str:
@@ -136,9 +145,12 @@ class CrawlRecorder:
         discovered = self.crawler.stats.get_value("wa/discovered", 0)
         if entry_failed and not discovered:
             return "failed", entry_failed
-        got = sum(self.counts[k] for k in ("fetched", "not_modified", "skipped"))
-        if self.counts["failed"] and not got:
-            return "failed", "every page failed"
+        settled = sum(self.counts[k] for k in SETTLED_COUNTS)
+        if (discovered or self.counts["failed"]) and not settled:
+            # An HTTP error counts as fetched: what matters is that nothing got archived.
+            if self.counts["failed"]:
+                return "failed", "every page failed"
+            return "failed", f"none of the {discovered} posts discovered was archived"
         partial = getattr(self.crawler.spider, "partial_reasons", None)
         if partial:
             return "partial", "; ".join(partial)

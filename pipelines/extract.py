@@ -4,7 +4,9 @@ trafilatura is CPU-bound (tens of ms a page), so it runs in a process pool off t
 the reactor keeps downloading while the workers extract. Each page has a time limit and each
 worker an address-space limit: a page that hangs or explodes the extractor costs only its
 worker (pebble stops it and starts another) and is recorded as failed with the reason;
-the other pages in flight and the crawl go on.
+the other pages in flight and the crawl go on. A worker killed from outside (the OOM killer
+picks the largest process) may break the whole pool, or leave it stuck: a broken or silent
+pool is replaced, and the pages it held are tried once more on the new one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import asyncio
 import multiprocessing
 import os
 import resource
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pebble import ProcessExpired, ProcessPool
@@ -59,6 +65,7 @@ class ExtractPipeline:
         timeout: float = 30.0,
         memory_mb: int = 1024,
         max_tasks: int = 2000,
+        stall_grace: float = 60.0,
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.agencies = freeze_agencies(agencies)
@@ -67,7 +74,11 @@ class ExtractPipeline:
         self.memory_mb = memory_mb
         # A worker is replaced after this many pages (its memory is flat well past them).
         self.max_tasks = max_tasks
+        # How long past the page time limit the pool may go without finishing any page
+        # before it counts as stuck and is replaced.
+        self.stall_grace = stall_grace
         self._pool: ProcessPool | None = None
+        self._progress = time.monotonic()  # when the pool last finished a page
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -81,7 +92,10 @@ class ExtractPipeline:
         )
 
     def open_spider(self) -> None:
-        self._pool = ProcessPool(
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPool:
+        pool = ProcessPool(
             self.workers,
             max_tasks=self.max_tasks,
             initializer=limit_memory,
@@ -89,29 +103,90 @@ class ExtractPipeline:
             context=worker_context(),
         )
         # Start the workers now: they load trafilatura while the first pages download.
-        self._pool.schedule(os.getpid)
+        pool.schedule(os.getpid)
+        return pool
+
+    def _replace_pool(self, broken: ProcessPool | None) -> None:
+        """Put a new pool in place of `broken`, unless another page already did."""
+        if broken is not self._pool:
+            return
+        self._pool = self._new_pool()
+        self._progress = time.monotonic()
+        if broken is not None:
+            broken.stop()
+            # Joining may block on a pipe to a dead worker: never on the reactor's thread.
+            threading.Thread(target=broken.join, daemon=True).start()
 
     def close_spider(self) -> None:
         if self._pool is not None:
             self._pool.close()
-            self._pool.join()
+            try:
+                self._pool.join(timeout=self.timeout + self.stall_grace)
+            except TimeoutError:
+                self._pool.stop()
+                threading.Thread(target=self._pool.join, daemon=True).start()
+
+    def _schedule(self, args: tuple[Any, ...]) -> tuple[ProcessPool, Future]:
+        """Schedule one page, on a new pool if the current one broke while idle."""
+        assert self._pool is not None, "pipeline not opened"
+        pool = self._pool
+        try:
+            future = pool.schedule(self.work, args=args, timeout=self.timeout)
+        except (BrokenProcessPool, RuntimeError):  # pebble: "Unexpected error within the Pool"
+            self._replace_pool(pool)
+            pool = self._pool
+            future = pool.schedule(self.work, args=args, timeout=self.timeout)
+        future.add_done_callback(self._finished)
+        return pool, future
+
+    def _finished(self, _: Future) -> None:
+        self._progress = time.monotonic()
+
+    async def _extract(self, args: tuple[Any, ...]) -> dict | None:
+        """The worker's result for one page; a page whose pool broke, stuck or lost its
+        worker under it is tried once more on a new pool."""
+        for attempt in (1, 2):
+            pool, future = self._schedule(args)
+            waiting = asyncio.wrap_future(future)
+            waited_from = time.monotonic()
+            while not waiting.done():
+                await asyncio.wait([waiting], timeout=1.0)
+                quiet = time.monotonic() - max(waited_from, self._progress)
+                if not waiting.done() and quiet > self.timeout + self.stall_grace:
+                    future.cancel()
+                    waiting.cancel()
+                    self._replace_pool(pool)
+                    if attempt == 2:
+                        raise PoolStalled(quiet)
+                    break
+            else:
+                try:
+                    return waiting.result()
+                except (BrokenProcessPool, ProcessExpired):
+                    if attempt == 2:
+                        raise
+                    if not isinstance(waiting.exception(), ProcessExpired):
+                        self._replace_pool(pool)
+        raise AssertionError("unreachable")
 
     async def process_item(self, item: Capture) -> Capture:
         if item.status is not None:
             return item
-        assert self._pool is not None, "pipeline not opened"
         content_type = dict((k.lower(), v) for k, v in item.headers).get("content-type", "")
         args = (item.body, content_type, item.url, self.agencies, self.shingle_size)
-        future = self._pool.schedule(self.work, args=args, timeout=self.timeout)
         ExtractPipeline.extracting += 1
         try:
-            article = await asyncio.wrap_future(future)
+            article = await self._extract(args)
         except TimeoutError:
             reason = f"extraction took longer than {self.timeout:g} s (its worker was stopped)"
             return item.settle(FAILED, reason)
         except ProcessExpired as exc:
             reason = f"the extraction worker died on this page (exit code {exc.exitcode})"
             return item.settle(FAILED, reason)
+        except PoolStalled as exc:
+            return item.settle(FAILED, f"extraction: {exc}")
+        except BrokenProcessPool as exc:
+            return item.settle(FAILED, f"extraction: the worker pool broke twice ({exc})")
         except MemoryError:
             reason = f"extraction needed more than its {self.memory_mb} MB of memory"
             return item.settle(FAILED, reason)
@@ -126,6 +201,13 @@ class ExtractPipeline:
             return item.settle(SKIPPED, f"not an article: {why}")
         item.article = merge_listing(article, item.entry)
         return item
+
+
+class PoolStalled(Exception):
+    """The extraction pool finished no page for too long, twice."""
+
+    def __init__(self, quiet: float) -> None:
+        super().__init__(f"the worker pool finished no page in {quiet:.0f} s, twice")
 
 
 def limit_memory(megabytes: int) -> None:

@@ -4,7 +4,9 @@ page reliably hangs, exhausts memory or kills trafilatura's process on every mac
 from __future__ import annotations
 
 import os
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 from pipelines.extract import extract_in_worker
@@ -19,4 +21,17 @@ def misbehave(body: bytes, *args: Any) -> dict | None:
         return {"text": str(len(hog))}
     if b"<!--CRASH-->" in body:
         os._exit(9)
+    return extract_in_worker(body, *args)
+
+
+def hold(body: bytes, *args: Any) -> dict | None:
+    """Extract a page that says `<!--HOLD:DIR-->` once DIR/go exists (up to a minute),
+    after writing this worker's pid in DIR: a test can kill workers busy with pages."""
+    found = re.search(rb"<!--HOLD:([^>]+)-->", body)
+    if found:
+        folder = Path(found.group(1).decode())
+        (folder / f"worker-{os.getpid()}").touch()
+        deadline = time.monotonic() + 60
+        while not (folder / "go").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
     return extract_in_worker(body, *args)

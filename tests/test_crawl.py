@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import Archive
-from tests.platforms import PRIVATE_PATH, PlatformSite, make_posts
+from tests.platforms import PRIVATE_PATH, PlatformSite, _Response, make_posts
 from tests.site import PAGES
 
 POSTS = make_posts(12, list(PAGES.values()))
@@ -229,6 +229,63 @@ def test_interrupted_crawl_resumes_without_loss_or_refetch(archive):
     with sqlite3.connect(archive.db) as conn:
         statuses = [r[0] for r in conn.execute("select status from crawls order by id")]
     assert statuses == ["interrupted", "ok"]
+
+
+def _failing_posts(site: PlatformSite, slugs: set[str]) -> None:
+    """Make the post pages of `slugs` answer 500 (until the set is emptied)."""
+    serve = site._post_page
+
+    def post_page(entry, headers):
+        if entry.post.slug in slugs:
+            return _Response(500, b"<html><body>Server error</body></html>")
+        return serve(entry, headers)
+
+    site._post_page = post_page
+
+
+def test_failed_source_is_fetched_again_from_its_job_dir(archive):
+    # A job dir of a failed run kept Scrapy's seen-set: the next run filtered every post
+    # request, said ok and cleared the dir, and the posts were never fetched again.
+    posts = make_posts(6, list(PAGES.values()))
+    with PlatformSite("news", posts) as site:
+        failing = {p.slug for p in posts}
+        _failing_posts(site, failing)
+        job = str(archive.root / "job")
+        proc, row = crawl(archive, site, "--job-dir", job, kind="sitemap", name="news")
+        assert proc.returncode == 1 and row["status"] == "failed", row
+        failing.clear()
+        proc, row = crawl(archive, site, "--job-dir", job, kind="sitemap", name="news")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert row["status"] == "ok" and row["new_articles"] == len(posts), row
+        assert archived_urls(archive) == sorted(site.post_url(p) for p in posts)
+
+
+def test_listing_window_does_not_pass_posts_that_failed(archive):
+    # A run where some posts failed must not let the next one skip the sitemaps listing them.
+    posts = make_posts(6, list(PAGES.values()))
+    with PlatformSite("news", posts) as site:
+        failing = {p.slug for p in posts[3:]}
+        _failing_posts(site, failing)
+        proc, row = crawl(archive, site, kind="sitemap", name="news")
+        assert row["new_articles"] == 3 and json.loads(row["errors"])["http_5xx"] == 3, row
+        failing.clear()
+        proc, row = crawl(archive, site, kind="sitemap", name="news")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert archived_urls(archive) == sorted(site.post_url(p) for p in posts)
+
+
+def test_run_that_archived_nothing_it_discovered_is_not_ok():
+    from crawlers.runstats import CrawlRecorder
+
+    class Stats:
+        def get_value(self, key, default=None):
+            return {"wa/discovered": 5}.get(key, default)
+
+    recorder = CrawlRecorder.__new__(CrawlRecorder)
+    recorder.crawler = type("C", (), {"stats": Stats(), "spider": None})()
+    recorder.counts = __import__("collections").Counter()
+    status, reason = recorder._verdict("finished")
+    assert status == "failed" and "5" in reason
 
 
 def test_stats_shows_recent_runs(archive):

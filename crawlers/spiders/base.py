@@ -34,6 +34,7 @@ from crawlers.capture import (
 )
 from crawlers.entries import Entry
 from crawlers.items import SKIPPED, UNCHANGED, Capture
+from crawlers.runstats import TRANSIENT_ERRORS
 from crawlers.sources import Source
 
 LISTING_OVERLAP = timedelta(days=1)
@@ -240,12 +241,13 @@ class SourceSpider(scrapy.Spider):
         return self.last_good_crawl()
 
     def last_good_crawl(self) -> str | None:
-        """A day before the start of the last crawl that read this source completely (None:
-        never). The day of overlap absorbs clock skew and late-dated listings; the ledger
-        keeps the overlap from being fetched twice."""
+        """A day before the start of the last crawl that read this source completely, with
+        no post failing for a reason that may go away (None: never). The day of overlap
+        absorbs clock skew and late-dated listings; the ledger keeps the overlap from being
+        fetched twice."""
         catalog = Catalog(self.settings.get("WIREARCHIVE_DB"))
         try:
-            started = catalog.last_success(self.source.name)
+            started = catalog.last_success(self.source.name, TRANSIENT_ERRORS)
         finally:
             catalog.close()
         if started is None:
