@@ -72,7 +72,7 @@ def archive_urls(
     start_workers(warm=False)
     from archive.catalog import Catalog
     from archive.runner import run_spider
-    from crawlers.items import ARCHIVED, DUPLICATE, FAILED, Capture
+    from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
@@ -86,6 +86,8 @@ def archive_urls(
         results[line["url"]] = line
         if echo:
             click.echo(json.dumps(line, ensure_ascii=False))
+            if line["status"] in (FAILED, REFUSED):  # one line a failure, for a person
+                click.echo(f"{line['status']}: {line['url']}: {line['reason']}", err=True)
 
     def collect(capture: Any) -> None:
         line = capture.result()
@@ -140,6 +142,7 @@ def _sources_options(command: Any) -> Any:
     help="Share one frontier with the other workers at redis://HOST:PORT/DB "
     "(env WIREARCHIVE_REDIS); see docs/scaling.md.",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr.")
 @click.pass_obj
 def crawl(
     obj: dict[str, str],
@@ -149,6 +152,7 @@ def crawl(
     max_pages: int | None,
     job_dir: str | None,
     redis_url: str | None,
+    verbose: bool,
 ) -> None:
     """Crawl the configured sources: new and changed posts only.
 
@@ -178,6 +182,7 @@ def crawl(
         job_dir=job_dir,
         progress=sys.stderr.isatty(),
         redis=redis_url,
+        verbose=verbose,
     )
     try:
         crawl_id, rows = run_crawl(sources, options)

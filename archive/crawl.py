@@ -14,7 +14,7 @@ from typing import Any
 
 from archive.catalog import Catalog
 from archive.lock import crawl_lock
-from archive.runner import ConfigError, check_config, project_settings
+from archive.runner import ConfigError, check_config, project_settings, quiet_failures
 from crawlers.capture import now_iso
 from crawlers.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
@@ -34,6 +34,7 @@ class CrawlOptions:
     max_pages: int | None = None
     job_dir: str | None = None
     progress: bool = False
+    verbose: bool = False  # Scrapy's log at INFO; else WARNING, one line a problem
     redis: str | None = None  # share one frontier with other workers (crawlers/frontier.py)
 
 
@@ -50,7 +51,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
         {
             "WIREARCHIVE_DB": options.db,
             "WIREARCHIVE_STORE": options.store,
-            "LOG_LEVEL": "WARNING" if options.progress else None,
+            "LOG_LEVEL": None if options.verbose else "WARNING",
         }
     )
     if options.redis:
@@ -131,6 +132,7 @@ def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> list[
             crawler = Crawler(spider, own, init_reactor=number == 0)
             crawlers.append(crawler)
             process.crawl(crawler, source=source, since=options.since, max_pages=options.max_pages)
+        quiet_failures(settings)
         if options.progress:
             _show_progress(crawlers, sources)
         # What start-up made (modules, Scrapy's components) lives as long as the crawl: out

@@ -292,3 +292,15 @@ def test_memory_guard_counts_the_crawl_process_not_the_one_that_started_it():
     del ballast
     own, inherited = map(int, out.stdout.split())
     assert inherited > 400 * 2**20 > own > 0
+
+
+def test_crawl_without_a_terminal_logs_warnings_only(archive):
+    sources = archive.root / "sources.toml"
+    sources.write_text('[[sources]]\nname = "gone"\nurl = "http://nonexistent-host.invalid/"\n')
+    proc = archive.run("crawl", "--sources", str(sources))
+    assert proc.returncode == 1
+    assert "gone" in proc.stdout
+    # Not Scrapy's INFO log nor a traceback: the summary and the failed source's reason.
+    assert " INFO: " not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert "gone: failed:" in proc.stderr
+    assert len(proc.stderr.splitlines()) <= 3, proc.stderr
