@@ -21,6 +21,7 @@ from crawlers.sources import Source
 from pipelines.extract import start_workers
 
 COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
+REASON_WIDTH = 40  # characters of a source's reason in the summary table
 
 
 @dataclass
@@ -174,7 +175,7 @@ def overall_status(rows: list[dict[str, Any]], expected: int) -> str:
 
 def summary_table(rows: list[dict[str, Any]]) -> str:
     """The per-source counts as a plain-text table."""
-    headers = ("source", "status", "via", *COUNT_COLUMNS, "errors")
+    headers = ("source", "status", "via", *COUNT_COLUMNS, "errors", "reason")
     body = [
         (
             row["source"],
@@ -182,6 +183,7 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
             row["via"] or "",
             *(str(row[c] or 0) for c in COUNT_COLUMNS),
             _errors(row["errors"]),
+            _short(row.get("reason")),
         )
         for row in rows
     ]
@@ -191,6 +193,12 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
         for line in (headers, *body)
     ]
     return "\n".join(lines)
+
+
+def _short(reason: str | None, width: int = REASON_WIDTH) -> str:
+    """A reason cut to fit a table cell (the whole one is printed below the table)."""
+    reason = " ".join((reason or "-").split())
+    return reason if len(reason) <= width else reason[: width - 3] + "..."
 
 
 def _errors(value: Any) -> str:

@@ -181,6 +181,7 @@ def test_private_addresses_refused_by_default(tmp_path, test_site):
     for url, reason in urls.items():
         assert results[url]["status"] == "refused", results[url]
         assert reason in results[url]["reason"], results[url]
+        assert "set WIREARCHIVE_ALLOW_PRIVATE=1" in results[url]["reason"], results[url]
     assert len(requested) == before  # not one request reached the loopback site
 
 

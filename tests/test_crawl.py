@@ -304,3 +304,21 @@ def test_crawl_without_a_terminal_logs_warnings_only(archive):
     assert " INFO: " not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert "gone: failed:" in proc.stderr
     assert len(proc.stderr.splitlines()) <= 3, proc.stderr
+
+
+def test_summary_table_has_a_short_reason_column():
+    from archive.crawl import COUNT_COLUMNS, summary_table
+
+    counts = dict.fromkeys(COUNT_COLUMNS, 1)
+    long_reason = "the feed lists only its newest 10 posts; " * 3
+    rows = [
+        {"source": "a", "status": "ok", "via": "feed", "errors": "{}", "reason": None} | counts,
+        {"source": "b", "status": "partial", "via": "feed", "errors": "{}"}
+        | counts
+        | {"reason": long_reason},
+    ]
+    header, ok, partial = summary_table(rows).splitlines()
+    assert header.split()[-1] == "reason"
+    assert ok.endswith(" -")
+    assert "the feed lists only its newest" in partial and partial.endswith("...")
+    assert len(partial) < len(header) + 45
