@@ -671,12 +671,28 @@ def flush(obj: dict[str, str]) -> None:
 
 
 @cli.command()
+@click.option(
+    "--serve",
+    "serve_only",
+    is_flag=True,
+    help="Only serve the sample blog (until Ctrl-C) and write a sources file for `crawl`.",
+)
+@click.option(
+    "--port",
+    default=8737,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1; the posts' URLs, and so their ids, include it.",
+)
 @click.pass_obj
-def demo(obj: dict[str, str]) -> None:
+def demo(obj: dict[str, str], serve_only: bool, port: int) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""
-    from archive.demo import run_demo
+    from archive.demo import run_demo, serve_demo
 
-    run_demo(obj)
+    if serve_only:
+        serve_demo(obj, port)
+    else:
+        run_demo(obj, port)
 
 
 @cli.command()
