@@ -128,7 +128,11 @@ def _sources_options(command: Any) -> Any:
 
 @cli.command()
 @_sources_options
-@click.option("--since", help="Only posts published on or after DATE (YYYY-MM-DD).")
+@click.option(
+    "--since",
+    help="Only posts published on or after DATE (YYYY-MM-DD): by the listing's date, else "
+    "(sitemaps, archive pages) by the page's, once fetched; undated posts are kept.",
+)
 @click.option("--max-pages", type=click.IntRange(min=0), help="At most N posts per source.")
 @click.option(
     "--job-dir",
