@@ -114,3 +114,34 @@ def test_clear_errors_for_bad_usage(archive: Archive):
     proc = s3.run("add", "https://example.com/")
     assert proc.returncode == 1 and "unsupported store" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_read_commands_meet_a_first_time_user_halfway(archive: Archive, test_site):
+    origin, _ = test_site
+    url = f"{origin}/seed-repost.html"
+    _, results = archive.add(url)
+    article_id = results[url]["id"]
+    # show: the URL as `add` normalises it, and the start of an id.
+    for name in (f"{url}?utm_source=x", url.replace("http://", "HTTP://"), article_id[:8]):
+        shown = archive.run("show", name)
+        assert shown.returncode == 0 and f"id: {article_id}" in shown.stdout, (name, shown.stderr)
+    # --wire in any case; a wire no article has is named as the reason, not the query.
+    assert article_id in archive.run("search", "--wire", "sputnik", "Ryabkov").stdout
+    nowire = archive.run("search", "--wire", "Reuters", "Ryabkov")
+    assert "no article is attributed to wire 'Reuters'" in nowire.stderr
+    assert "Sputnik" in nowire.stderr
+    for bad in ("0", "-1"):
+        assert archive.run("search", "--limit", bad, "Ryabkov").returncode == 2
+    # FTS syntax behind --fts: OR of terms; a broken query is a clear error.
+    assert article_id in archive.run("search", "--fts", "Ryabkov OR zzzzqx").stdout
+    assert archive.run("search", "Ryabkov OR zzzzqx").stdout == ""
+    broken = archive.run("search", "--fts", '"unclosed')
+    assert broken.returncode == 1 and "bad FTS query" in broken.stderr
+    assert "Traceback" not in broken.stderr
+    # A query that starts with '-': after '--', as the help says.
+    search_help = " ".join(archive.run("search", "--help").stdout.split())
+    assert "search -- -word" in search_help and "At most N articles" in search_help
+    assert archive.run("search", "--", "-Ryabkov").returncode == 0
+    version = archive.run("--version")
+    assert version.returncode == 0 and version.stdout.startswith("wirearchive, version ")
+    assert "One JSON object" in archive.run("stats", "--help").stdout
