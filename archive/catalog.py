@@ -454,10 +454,14 @@ class Catalog:
         until: str | None = None,
         cluster_id: str | None = None,
         offset: int = 0,
+        fts: bool = False,
     ) -> list[dict[str, Any]]:
         """Full-text search over title and text, best match first, with a snippet;
-        `since`/`until` (YYYY-MM-DD) bound `published`, inclusive."""
-        quoted = self.db.quote_fts(query.replace("\x00", " "))
+        `since`/`until` (YYYY-MM-DD) bound `published`, inclusive. The query's words are
+        matched as given, unless `fts`: then it is FTS5 syntax (OR, NOT, "phrases", prefix*),
+        and a bad one raises sqlite3.OperationalError."""
+        query = query.replace("\x00", " ")
+        quoted = query.strip() if fts else self.db.quote_fts(query)
         if not quoted:  # nothing to match: no words, or only quotes
             return []
         where, params = _filters(source, wire_source, since, until, cluster_id)
@@ -532,7 +536,7 @@ def _filters(
         where.append("articles.source = :source")
         params["source"] = source
     if wire_source:
-        where.append("articles.wire_source = :wire")
+        where.append("articles.wire_source = :wire collate nocase")
         params["wire"] = wire_source
     if since:
         where.append("articles.published >= :since")

@@ -15,6 +15,7 @@ PENDING_REASON = "the store is unreachable: kept in the spool until `wirearchive
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wirearchive", prog_name="wirearchive")
 @click.option(
     "--db",
     envvar="WIREARCHIVE_DB",
@@ -72,7 +73,7 @@ def archive_urls(
     start_workers(warm=False)
     from archive.catalog import Catalog
     from archive.runner import run_spider
-    from crawlers.items import ARCHIVED, DUPLICATE, FAILED, Capture
+    from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
@@ -86,6 +87,8 @@ def archive_urls(
         results[line["url"]] = line
         if echo:
             click.echo(json.dumps(line, ensure_ascii=False))
+            if line["status"] in (FAILED, REFUSED):  # one line a failure, for a person
+                click.echo(f"{line['status']}: {line['url']}: {line['reason']}", err=True)
 
     def collect(capture: Any) -> None:
         line = capture.result()
@@ -126,7 +129,11 @@ def _sources_options(command: Any) -> Any:
 
 @cli.command()
 @_sources_options
-@click.option("--since", help="Only posts published on or after DATE (YYYY-MM-DD).")
+@click.option(
+    "--since",
+    help="Only posts published on or after DATE (YYYY-MM-DD): by the listing's date, else "
+    "(sitemaps, archive pages) by the page's, once fetched; undated posts are kept.",
+)
 @click.option("--max-pages", type=click.IntRange(min=0), help="At most N posts per source.")
 @click.option(
     "--job-dir",
@@ -140,6 +147,7 @@ def _sources_options(command: Any) -> Any:
     help="Share one frontier with the other workers at redis://HOST:PORT/DB "
     "(env WIREARCHIVE_REDIS); see docs/scaling.md.",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr.")
 @click.pass_obj
 def crawl(
     obj: dict[str, str],
@@ -149,6 +157,7 @@ def crawl(
     max_pages: int | None,
     job_dir: str | None,
     redis_url: str | None,
+    verbose: bool,
 ) -> None:
     """Crawl the configured sources: new and changed posts only.
 
@@ -178,6 +187,7 @@ def crawl(
         job_dir=job_dir,
         progress=sys.stderr.isatty(),
         redis=redis_url,
+        verbose=verbose,
     )
     try:
         crawl_id, rows = run_crawl(sources, options)
@@ -256,9 +266,25 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 
 @cli.command()
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True)
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="At most N articles, best match first.",
+)
+@click.option(
+    "--fts",
+    is_flag=True,
+    help="Read QUERY as SQLite FTS5 syntax: 'nato OR otan', 'nato NOT summit', '\"exact phrase\"', "
+    "'talk*'.",
+)
 @click.option("--source", help="Only articles from this source.")
-@click.option("--wire", "wire_source", help="Only articles attributed to this wire service.")
+@click.option(
+    "--wire",
+    "wire_source",
+    help="Only articles attributed to this wire service (any case: reuters, Reuters).",
+)
 @click.option(
     "--since", callback=_day, help="Only articles published on or after DATE (a UTC day)."
 )
@@ -271,17 +297,33 @@ def search(
     obj: dict[str, str],
     query: str,
     limit: int,
+    fts: bool,
     source: str | None,
     wire_source: str | None,
     since: str | None,
     until: str | None,
     as_json: bool,
 ) -> None:
-    """Full-text search over titles and texts."""
+    """Full-text search over titles and texts.
+
+    Every word must match (stemmed: 'talks' finds 'talk'); --fts for OR, NOT and phrases.
+    A query that starts with '-' goes after '--': wirearchive search -- -word.
+    """
+    import sqlite3
+
     catalog = _catalog(obj)
-    hits = catalog.search(
-        query, limit=limit, source=source, wire_source=wire_source, since=since, until=until
-    )
+    try:
+        hits = catalog.search(
+            query,
+            limit=limit,
+            source=source,
+            wire_source=wire_source,
+            since=since,
+            until=until,
+            fts=fts,
+        )
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(f"bad FTS query {query!r}: {exc}") from None
     for hit in hits:
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False))
@@ -291,7 +333,44 @@ def search(
         click.echo(f"    {hit['url']}")
         click.echo(f"    {' '.join(hit['snippet'].split())}")
     if not hits and not as_json:
-        click.echo(f"no articles match {query!r}", err=True)
+        click.echo(_no_hits(catalog, query, source, wire_source, since, until), err=True)
+
+
+def _no_hits(
+    catalog: Any,
+    query: str,
+    source: str | None,
+    wire_source: str | None,
+    since: str | None,
+    until: str | None,
+) -> str:
+    """Why a search found nothing: a filter that matches no article, or the query."""
+    db = catalog.db
+    if (
+        wire_source
+        and not db.execute(
+            "select 1 from articles where wire_source = ? collate nocase limit 1", [wire_source]
+        ).fetchone()
+    ):
+        known = [r[0] for r in db.execute("select distinct wire_source from articles order by 1")]
+        named = ", ".join(k for k in known if k) or "none"
+        return f"no article is attributed to wire {wire_source!r} (wire services: {named})"
+    if (
+        source
+        and not db.execute("select 1 from articles where source = ? limit 1", [source]).fetchone()
+    ):
+        return f"no article comes from source {source!r}"
+    filters = [
+        f"{name} {value}"
+        for name, value in (
+            ("--source", source),
+            ("--wire", wire_source),
+            ("--since", since),
+            ("--until", until),
+        )
+        if value
+    ]
+    return f"no articles match {query!r}" + (f" with {' '.join(filters)}" if filters else "")
 
 
 @cli.command()
@@ -300,9 +379,12 @@ def search(
 @click.option("--raw", is_flag=True, help="The stored HTTP response (status, headers, body).")
 @click.pass_obj
 def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
-    """Show one article: metadata, captures and text."""
+    """Show one article: metadata, captures and text.
+
+    ID_OR_URL: an article id, the start of one (6+ characters), or a URL as given to `add`.
+    """
     catalog = _catalog(obj)
-    article = catalog.resolve(id_or_url)
+    article = _resolve(catalog, id_or_url.strip())
     if article is None:
         raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}")
     if raw:
@@ -376,6 +458,37 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
     click.echo(article["text"])
 
 
+def _resolve(catalog: Any, id_or_url: str) -> dict[str, Any] | None:
+    """The article named by its id, the start of its id (6+ characters, one article), or its
+    URL as given or as `add` normalises it (scheme and host case, tracking parameters)."""
+    from pipelines.identity import article_id, normalize
+
+    found = catalog.resolve(id_or_url)
+    if found is not None:
+        return found
+    if "://" in id_or_url:
+        try:
+            url = normalize(id_or_url)
+        except ValueError:
+            return None
+        return catalog.resolve(url) or catalog.article(article_id(url))
+    if len(id_or_url) < 6 or not id_or_url.isalnum():
+        return None
+    ids = [
+        r[0]
+        for r in catalog.db.execute(
+            "select id from articles where id >= ? and id < ? order by id limit 6",
+            [id_or_url, id_or_url + "\U0010ffff"],
+        )
+    ]
+    if len(ids) > 1:
+        raise click.ClickException(
+            f"{id_or_url!r} is the start of several ids: {', '.join(ids[:5])}"
+            + (", ..." if len(ids) > 5 else "")
+        )
+    return catalog.article(ids[0]) if ids else None
+
+
 def _member_line(member: dict[str, Any]) -> str:
     similarity = member["similarity"] if member["similarity"] is not None else 1.0
     return (
@@ -385,8 +498,16 @@ def _member_line(member: dict[str, Any]) -> str:
 
 
 @cli.command()
-@click.option("--min-size", default=2, show_default=True, help="Only stories with N+ copies.")
-@click.option("--limit", default=50, show_default=True)
+@click.option(
+    "--min-size",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Only stories with N+ copies.",
+)
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(min=1), help="At most N stories."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one story each.")
 @click.pass_obj
 def clusters(obj: dict[str, str], min_size: int, limit: int, as_json: bool) -> None:
@@ -404,8 +525,14 @@ def clusters(obj: dict[str, str], min_size: int, limit: int, as_json: bool) -> N
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", default=5, show_default=True, help="How many recent crawls to show.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@click.option(
+    "--limit",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many recent crawls to show.",
+)
 @click.pass_obj
 def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
     """What the archive holds, and the recent crawls."""
@@ -666,12 +793,28 @@ def flush(obj: dict[str, str]) -> None:
 
 
 @cli.command()
+@click.option(
+    "--serve",
+    "serve_only",
+    is_flag=True,
+    help="Only serve the sample blog (until Ctrl-C) and write a sources file for `crawl`.",
+)
+@click.option(
+    "--port",
+    default=8737,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1; the posts' URLs, and so their ids, include it.",
+)
 @click.pass_obj
-def demo(obj: dict[str, str]) -> None:
+def demo(obj: dict[str, str], serve_only: bool, port: int) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""
-    from archive.demo import run_demo
+    from archive.demo import run_demo, serve_demo
 
-    run_demo(obj)
+    if serve_only:
+        serve_demo(obj, port)
+    else:
+        run_demo(obj, port)
 
 
 @cli.command()

@@ -14,7 +14,7 @@ from typing import Any
 
 from archive.catalog import Catalog
 from archive.lock import crawl_lock
-from archive.runner import ConfigError, check_config, project_settings
+from archive.runner import ConfigError, check_config, project_settings, quiet_failures
 from crawlers.capture import now_iso
 from crawlers.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
@@ -23,6 +23,7 @@ from pipelines.extract import start_workers
 COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
 # In each source's job dir: the id of the crawl it belongs to.
 JOB_MARKER = "wirearchive-crawl-id"
+REASON_WIDTH = 40  # characters of a source's reason in the summary table
 
 
 @dataclass
@@ -36,6 +37,7 @@ class CrawlOptions:
     max_pages: int | None = None
     job_dir: str | None = None
     progress: bool = False
+    verbose: bool = False  # Scrapy's log at INFO; else WARNING, one line a problem
     redis: str | None = None  # share one frontier with other workers (crawlers/frontier.py)
 
 
@@ -52,7 +54,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
         {
             "WIREARCHIVE_DB": options.db,
             "WIREARCHIVE_STORE": options.store,
-            "LOG_LEVEL": "WARNING" if options.progress else None,
+            "LOG_LEVEL": None if options.verbose else "WARNING",
         }
     )
     if options.redis:
@@ -153,6 +155,7 @@ def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> list[
             crawler = Crawler(spider, own, init_reactor=number == 0)
             crawlers.append(crawler)
             process.crawl(crawler, source=source, since=options.since, max_pages=options.max_pages)
+        quiet_failures(settings)
         if options.progress:
             _show_progress(crawlers, sources)
         # What start-up made (modules, Scrapy's components) lives as long as the crawl: out
@@ -194,7 +197,7 @@ def overall_status(rows: list[dict[str, Any]], expected: int) -> str:
 
 def summary_table(rows: list[dict[str, Any]]) -> str:
     """The per-source counts as a plain-text table."""
-    headers = ("source", "status", "via", *COUNT_COLUMNS, "errors")
+    headers = ("source", "status", "via", *COUNT_COLUMNS, "errors", "reason")
     body = [
         (
             row["source"],
@@ -202,6 +205,7 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
             row["via"] or "",
             *(str(row[c] or 0) for c in COUNT_COLUMNS),
             _errors(row["errors"]),
+            _short(row.get("reason")),
         )
         for row in rows
     ]
@@ -211,6 +215,12 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
         for line in (headers, *body)
     ]
     return "\n".join(lines)
+
+
+def _short(reason: str | None, width: int = REASON_WIDTH) -> str:
+    """A reason cut to fit a table cell (the whole one is printed below the table)."""
+    reason = " ".join((reason or "-").split())
+    return reason if len(reason) <= width else reason[: width - 3] + "..."
 
 
 def _errors(value: Any) -> str:

@@ -43,13 +43,22 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_site(root: Path, port: int = 0) -> Iterator[str]:
-    """Serve `root` on 127.0.0.1 (`port`, or any free one if it is taken); yield the origin."""
+def serve_site(root: Path, port: int = DEMO_PORT) -> Iterator[str]:
+    """Serve `root` on 127.0.0.1:`port`; yield the origin.
+
+    A taken port is an error, not a reason to take another: the URLs, and so the article
+    ids, would change, and a rerun would archive every post again as a duplicate.
+    """
     handler = partial(SiteHandler, directory=str(root))
     try:
         server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    except OSError:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot serve the sample blog on 127.0.0.1:{port}: {exc.strerror or exc}. "
+            "Is another `wirearchive demo` running? Stop it, or give --port N (the posts "
+            "then get other URLs and ids than those archived from port "
+            f"{DEMO_PORT})"
+        ) from None
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -65,12 +74,37 @@ def site_urls(root: Path, origin: str) -> list[str]:
     return [loc.replace(_ORIGIN, origin) for loc in re.findall(r"<loc>\s*(.*?)\s*</loc>", sitemap)]
 
 
-def run_demo(obj: dict[str, str]) -> None:
+def sources_toml(origin: str) -> str:
+    """A sources file with the sample blog as its one source."""
+    return f'[[sources]]\nname = "demo"\nurl = "{origin}/"\n'
+
+
+def serve_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
+    """Serve the sample blog until Ctrl-C, with a sources file for `wirearchive crawl`."""
+    import threading
+
+    with serve_site(DEMO_SITE, port) as origin:
+        sources = Path(obj["db"]).parent / "demo-sources.toml"
+        sources.parent.mkdir(parents=True, exist_ok=True)
+        sources.write_text(sources_toml(origin), encoding="utf-8")
+        click.echo(f"Serving the sample blog at {origin}/ (feed.xml, sitemap.xml, robots.txt)")
+        click.echo(f"Sources file: {sources}")
+        click.echo("Crawl it from another terminal (the address guard refuses loopback unless")
+        click.echo("allowed):")
+        click.echo(f"  WIREARCHIVE_ALLOW_PRIVATE=127.0.0.0/8 wirearchive crawl --sources {sources}")
+        click.echo("Ctrl-C stops the server.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+
+
+def run_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
     """Archive the sample blog into the configured catalog and store; print what it did."""
     from archive.catalog import Catalog
     from archive.cli import archive_urls
 
-    with serve_site(DEMO_SITE, DEMO_PORT) as origin:
+    with serve_site(DEMO_SITE, port) as origin:
         urls = site_urls(DEMO_SITE, origin)
         click.echo(f"Serving the sample blog at {origin}/ ({len(urls)} posts); archiving it...")
         # The sample site is on loopback, which the address guard otherwise refuses.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -61,7 +62,44 @@ def run_spider(
     crawler = process.create_crawler(spider)
     watch_results(crawler, on_result)
     process.crawl(crawler, **spider_args)
+    quiet_failures(settings)
     process.start()
+
+
+# Scrapy's log lines for a page that could not be downloaded: its result (the JSON line of
+# `add`, the summary of `crawl`) already says why, so below INFO they are left out.
+_REPORTED_ELSEWHERE = {
+    "scrapy.downloadermiddlewares.retry": "Gave up retrying",
+    "scrapy.downloadermiddlewares.robotstxt": "Error downloading",
+}
+
+
+class OneLineFailures(logging.Filter):
+    """Drop the log lines of download failures reported elsewhere; any other record is kept,
+    its traceback cut to the exception's one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        prefix = _REPORTED_ELSEWHERE.get(record.name)
+        if prefix is not None and str(record.msg).startswith(prefix):
+            return False
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}: {exc})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_failures(settings: Any) -> None:
+    """Unless the log level is INFO or lower, keep stderr to one line per problem: a filter
+    on the handler Scrapy installed on the root logger (each crawler's start replaces it,
+    so call this once the crawlers are started)."""
+    if logging.getLevelName(str(settings.get("LOG_LEVEL"))) in (logging.DEBUG, logging.INFO):
+        return
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, OneLineFailures) for f in handler.filters):
+            handler.addFilter(OneLineFailures())
 
 
 def watch_results(crawler: Any, on_result: Callable[[Capture], None]) -> None:

@@ -69,7 +69,6 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 for path in (PROJECT_ROOT, PROJECT_ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
@@ -78,6 +77,7 @@ from dedup_set import Item, generate, load_stories  # noqa: E402
 from sqlite_utils import Database  # noqa: E402
 from trafilatura.deduplication import Simhash  # noqa: E402
 
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest  # noqa: E402
 from pipelines.extraction import extract_article  # noqa: E402
 from pipelines.identity import content_sha256  # noqa: E402
 
@@ -783,11 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         help="archive sizes for the speed table, e.g. 1000,10000,100000",
     )
     args = parser.parse_args(argv)
-    if not (args.corpus / "manifest.json").is_file():
-        sys.exit(
-            f"corpus not found: {args.corpus} has no manifest.json. This benchmark needs the "
-            "development corpus (../shared/corpus next to the checkout, or --corpus DIR)."
-        )
+    corpus_manifest(args.corpus)
     _index_class()
     print(f"# Near-duplicate benchmark (seed {args.seed})\n")
     if not args.skip_quality:

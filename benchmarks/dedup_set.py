@@ -1570,7 +1570,10 @@ def _tags(title: str) -> list[str]:
 if __name__ == "__main__":  # python benchmarks/dedup_set.py [CORPUS]: counts and time
     import time
 
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT.parent / "shared" / "corpus"
+    from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest
+
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CORPUS
+    corpus_manifest(corpus)
     start = time.perf_counter()
     result = generate(corpus)
     print(dict(Counter(item.role for item in result)), f"{time.perf_counter() - start:.1f} s")

@@ -64,10 +64,10 @@ from trafilatura.utils import decode_file
 from w3lib.encoding import html_body_declared_encoding
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest  # noqa: E402
 from pipelines import extraction  # noqa: E402
 
 NO_COMMENTS: dict[str, Any] = {"include_comments": False}
@@ -334,14 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    manifest = args.corpus / "manifest.json"
-    if not manifest.is_file():
-        print(
-            f"corpus not found: {manifest} does not exist; pass --corpus DIR "
-            "(the directory holding manifest.json and pages/)",
-            file=sys.stderr,
-        )
-        return 2
+    manifest = corpus_manifest(args.corpus)
     pages: list[dict[str, Any]] = json.loads(manifest.read_text(encoding="utf-8"))
     for page in pages:
         page["path"] = str(args.corpus / "pages" / page["file"])

@@ -22,9 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
 from tests.platforms import PlatformSite, make_posts  # noqa: E402
-
-CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def run_crawl(site: PlatformSite, workdir: Path, kind: str) -> tuple[float, int, int]:
@@ -61,11 +60,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--kinds", default="blogger,site")
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
-    pages = sorted((args.corpus / "pages").glob("*.html"))
-    if not pages:
-        sys.exit(f"no corpus pages under {args.corpus}/pages (../shared/corpus is needed)")
+    pages = corpus_pages(args.corpus)
     print(f"building {args.posts} posts from {len(pages)} corpus pages...", flush=True)
     posts = make_posts(args.posts, pages)
     print()

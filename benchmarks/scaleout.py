@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
 from tests.platforms import PlatformSite, make_posts  # noqa: E402
 from tests.redisserver import redis_server  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
 TICKS = os.sysconf("SC_CLK_TCK")
 PART = 16 * 1024 * 1024  # archive/store.py uploads files of this size and more in parts
 
@@ -131,11 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
-    pages = sorted((args.corpus / "pages").glob("*.html"))
-    if not pages:
-        sys.exit(f"no corpus pages in {args.corpus}/pages: this benchmark needs ../shared/corpus")
+    pages = corpus_pages(args.corpus)
     posts = make_posts(args.posts, pages)
     with (
         tempfile.TemporaryDirectory(prefix="wa-scaleout-") as tmp,

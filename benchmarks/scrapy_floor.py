@@ -23,10 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
 from pipelines.extraction import extract_page  # noqa: E402
 from tests.platforms import PlatformSite, make_posts  # noqa: E402
-
-CORPUS = ROOT.parent / "shared" / "corpus"
 
 SPIDER = """
 import sys
@@ -77,11 +76,9 @@ def startup_cpu() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=2000)
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
-    pages = sorted((args.corpus / "pages").glob("*.html"))
-    if not pages:
-        sys.exit(f"no corpus pages in {args.corpus}/pages: this benchmark needs ../shared/corpus")
+    pages = corpus_pages(args.corpus)
     posts = make_posts(args.posts, pages)
     sample = [p.body_html for p in posts[:300]]
     started = time.process_time()

@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
 from pipelines.extract import start_workers, worker_context  # noqa: E402
 from pipelines.extraction import extract_page  # noqa: E402
 from tests.platforms import PlatformSite, make_posts  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -53,14 +53,6 @@ class CrawlRun:
     tree_pss_mb: float
     cpu_seconds: float  # the crawl process and its extraction workers
     main_cpu_seconds: float  # the crawl process alone (reactor, pipelines, threads)
-
-
-def corpus_pages(corpus: Path) -> list[Path]:
-    """The corpus's HTML pages; exits with a clear message when there are none."""
-    pages = sorted((corpus / "pages").glob("*.html"))
-    if not pages:
-        sys.exit(f"no corpus pages in {corpus}/pages: this benchmark needs ../shared/corpus")
-    return pages
 
 
 def extraction_limit(bodies: list[bytes], workers: int) -> tuple[float, float]:
@@ -222,7 +214,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--s3", action="store_true", help="archive to SeaweedFS, not a folder")
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
     pages = corpus_pages(args.corpus)
     print(f"building {args.posts} posts from {len(pages)} corpus pages...", file=sys.stderr)

@@ -20,16 +20,17 @@ from pathlib import Path
 from zlib_ng import gzip_ng
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
-    pages = [p.read_bytes() for p in sorted((args.corpus / "pages").glob("*.html"))]
-    if not pages:
-        sys.exit(f"no corpus pages in {args.corpus}/pages: this benchmark needs ../shared/corpus")
+    pages = [p.read_bytes() for p in corpus_pages(args.corpus)]
     total = sum(map(len, pages))
     print(f"# gzip levels over {len(pages)} pages ({total / 1e6:.1f} MB)")
     print()

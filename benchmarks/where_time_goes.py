@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.throughput import CORPUS, corpus_pages, crawl  # noqa: E402
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
+from benchmarks.throughput import crawl  # noqa: E402
 from tests.platforms import PlatformSite, make_posts  # noqa: E402
 
 URL = "http://bench.example/"
@@ -200,7 +201,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
     pages = corpus_pages(args.corpus)
     print(f"# Where the time goes ({len(pages)} corpus pages; crawl of {args.posts} posts)")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_URL_LENGTH = 2048
+ALLOW_HINT = "set WIREARCHIVE_ALLOW_PRIVATE=1, or to networks such as 10.0.0.0/8, to allow it"
 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -59,7 +60,8 @@ class AddressPolicy:
         """Why a connection to `ip` is refused under this policy; None when it is allowed."""
         if self.allow_all or any(ip in net for net in self.networks):
             return None
-        return check_ip(ip)
+        reason = check_ip(ip)
+        return f"{reason} ({ALLOW_HINT})" if reason else None
 
 
 def check_length(url: str) -> str | None:

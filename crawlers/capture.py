@@ -84,6 +84,9 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         message = str(exc)
         if "refused:" in message:
             return REFUSED, message[message.index("refused:") :]
+        # Twisted's message starts "DNS lookup failed" already; Scrapy's may not.
+        if message.lower().startswith("dns lookup failed"):
+            return FAILED, message
         return FAILED, f"DNS lookup failed: {message}"
     if isinstance(exc, error.ConnectionRefusedError | DownloadConnectionRefusedError):
         return FAILED, "connection refused"

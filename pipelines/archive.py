@@ -151,7 +151,11 @@ class ArchivePipeline:
     def _remember(self, item: Capture) -> None:
         """Keep what this fetch taught about its URL in the ledger, for the next crawl."""
         assert self.catalog is not None
-        if item.status == REFUSED or not item.input_url.startswith(("http://", "https://")):
+        if (
+            item.status == REFUSED
+            or not item.remember
+            or not item.input_url.startswith(("http://", "https://"))
+        ):
             return
         fetched = item.status_code is not None and item.status_code != 304
         ok = item.status in (ARCHIVED, DUPLICATE, UNCHANGED, SKIPPED)

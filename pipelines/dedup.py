@@ -12,6 +12,7 @@ a cluster.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from archive.catalog import Catalog
@@ -28,8 +29,12 @@ if TYPE_CHECKING:
 class DedupPipeline:
     """Give each capture its article id and content hash; settle unchanged re-captures."""
 
-    def __init__(self, db_path: str, redis_url: str | None = None) -> None:
+    def __init__(
+        self, db_path: str, redis_url: str | None = None, crawler: Crawler | None = None
+    ) -> None:
         self.db_path = db_path
+        self.crawler = crawler
+        self.since: str | None = None  # the spider's --since, read when it opens
         self.catalog: Catalog | None = None
         self.state = run_state(db_path)
         # With many crawler processes, what other processes archived is asked of Redis.
@@ -38,10 +43,14 @@ class DedupPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         settings = crawler.settings
-        return cls(settings.get("WIREARCHIVE_DB"), settings.get("WIREARCHIVE_REDIS") or None)
+        return cls(
+            settings.get("WIREARCHIVE_DB"), settings.get("WIREARCHIVE_REDIS") or None, crawler
+        )
 
     def open_spider(self) -> None:
         self.catalog = Catalog.shared(self.db_path)
+        spider = self.crawler.spider if self.crawler is not None else None
+        self.since = getattr(spider, "since", None)
 
     def close_spider(self) -> None:
         if self.catalog is not None:
@@ -50,6 +59,11 @@ class DedupPipeline:
     def process_item(self, item: Capture) -> Capture:
         if item.status is not None or item.article is None:
             return item
+        published = item.article.get("published")
+        if self.since and published_before(published, self.since):
+            # Listings without dates (sitemaps, archive pages) cannot tell before the fetch.
+            item.remember = False
+            return item.settle(SKIPPED, f"published {published}, before --since {self.since[:10]}")
         self._identify(item)
         known = self._known_version(item)
         if item.article.get("protected"):
@@ -97,3 +111,20 @@ class DedupPipeline:
             original = row["id"] if row else None
         if original is not None and original != item.article_id:
             item.duplicate_of = original
+
+
+def published_before(published: str | None, since: str) -> bool:
+    """Whether an article's `published` (an ISO UTC datetime or a YYYY-MM-DD day) is before
+    `since` (an ISO UTC datetime); False when it is unknown or unreadable."""
+    if not published:
+        return False
+    try:
+        when = datetime.fromisoformat(published.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    start = datetime.fromisoformat(since)
+    if len(published) == 10:  # a day: kept when it is the day of `since`
+        return when.date() < start.astimezone(UTC).date()
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when < start

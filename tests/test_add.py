@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 import sqlite3
 
@@ -180,6 +181,7 @@ def test_private_addresses_refused_by_default(tmp_path, test_site):
     for url, reason in urls.items():
         assert results[url]["status"] == "refused", results[url]
         assert reason in results[url]["reason"], results[url]
+        assert "set WIREARCHIVE_ALLOW_PRIVATE=1" in results[url]["reason"], results[url]
     assert len(requested) == before  # not one request reached the loopback site
 
 
@@ -332,3 +334,21 @@ def test_reextract_makes_a_new_version_from_the_stored_capture(archive, test_sit
     assert (archive.objects / shown["json_key"]).is_file()
     again = archive.run("reextract", "--source", "on-demand")
     assert "0 new texts, 1 unchanged" in again.stdout
+
+
+def test_unreachable_hosts_give_one_stderr_line_each(archive):
+    urls = [
+        "http://nonexistent-host.invalid/post.html",
+        f"http://127.0.0.1:{_closed_port()}/post.html",
+    ]
+    proc = archive.run("add", *urls)
+    assert proc.returncode == 1
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["status"] for r in results] == ["failed", "failed"]
+    dns = results[0]["reason"]
+    assert dns.startswith("DNS lookup failed") and dns.count("DNS lookup failed") == 1, dns
+    # No Scrapy tracebacks nor its retry/robots.txt errors: one line a failure.
+    assert "Traceback" not in proc.stderr
+    assert sorted(proc.stderr.splitlines()) == sorted(
+        f"failed: {r['url']}: {r['reason']}" for r in results
+    ), proc.stderr

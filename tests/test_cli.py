@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +26,49 @@ def test_demo_archives_the_sample_blog(archive: Archive):
     # A second run finds everything unchanged and writes nothing new.
     again = demo.run("demo")
     assert again.returncode == 0 and again.stdout.count("unchanged") == 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_refuses_a_busy_port_rather_than_changing_ids(archive: Archive):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        proc = archive.run("demo", "--port", str(busy.getsockname()[1]))
+    assert proc.returncode == 1
+    assert "cannot serve the sample blog" in proc.stderr and "--port" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not archive.db.exists()
+
+
+def test_demo_serve_gives_a_site_that_crawl_can_archive(archive: Archive):
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "archive", "demo", "--serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=archive.env,
+        cwd=archive.root,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(6)]
+        assert f"http://127.0.0.1:{port}/" in lines[0], lines
+        sources = archive.root / lines[1].split(": ", 1)[1].strip()
+        assert f'url = "http://127.0.0.1:{port}/"' in sources.read_text()
+        proc = archive.run("crawl", "--sources", str(sources))
+        assert proc.returncode == 0, proc.stderr
+        with sqlite3.connect(archive.db) as conn:
+            urls = [r[0] for r in conn.execute("select url from articles")]
+        assert len(urls) == 5 and all(u.startswith(f"http://127.0.0.1:{port}/") for u in urls)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_scrapy_crawl_in_the_checkout_archives_to_the_same_places(archive: Archive, test_site):
@@ -70,3 +114,34 @@ def test_clear_errors_for_bad_usage(archive: Archive):
     proc = s3.run("add", "https://example.com/")
     assert proc.returncode == 1 and "unsupported store" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_read_commands_meet_a_first_time_user_halfway(archive: Archive, test_site):
+    origin, _ = test_site
+    url = f"{origin}/seed-repost.html"
+    _, results = archive.add(url)
+    article_id = results[url]["id"]
+    # show: the URL as `add` normalises it, and the start of an id.
+    for name in (f"{url}?utm_source=x", url.replace("http://", "HTTP://"), article_id[:8]):
+        shown = archive.run("show", name)
+        assert shown.returncode == 0 and f"id: {article_id}" in shown.stdout, (name, shown.stderr)
+    # --wire in any case; a wire no article has is named as the reason, not the query.
+    assert article_id in archive.run("search", "--wire", "sputnik", "Ryabkov").stdout
+    nowire = archive.run("search", "--wire", "Reuters", "Ryabkov")
+    assert "no article is attributed to wire 'Reuters'" in nowire.stderr
+    assert "Sputnik" in nowire.stderr
+    for bad in ("0", "-1"):
+        assert archive.run("search", "--limit", bad, "Ryabkov").returncode == 2
+    # FTS syntax behind --fts: OR of terms; a broken query is a clear error.
+    assert article_id in archive.run("search", "--fts", "Ryabkov OR zzzzqx").stdout
+    assert archive.run("search", "Ryabkov OR zzzzqx").stdout == ""
+    broken = archive.run("search", "--fts", '"unclosed')
+    assert broken.returncode == 1 and "bad FTS query" in broken.stderr
+    assert "Traceback" not in broken.stderr
+    # A query that starts with '-': after '--', as the help says.
+    search_help = " ".join(archive.run("search", "--help").stdout.split())
+    assert "search -- -word" in search_help and "At most N articles" in search_help
+    assert archive.run("search", "--", "-Ryabkov").returncode == 0
+    version = archive.run("--version")
+    assert version.returncode == 0 and version.stdout.startswith("wirearchive, version ")
+    assert "One JSON object" in archive.run("stats", "--help").stdout

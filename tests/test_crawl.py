@@ -349,3 +349,73 @@ def test_memory_guard_counts_the_crawl_process_not_the_one_that_started_it():
     del ballast
     own, inherited = map(int, out.stdout.split())
     assert inherited > 400 * 2**20 > own > 0
+
+
+def test_crawl_without_a_terminal_logs_warnings_only(archive):
+    sources = archive.root / "sources.toml"
+    sources.write_text('[[sources]]\nname = "gone"\nurl = "http://nonexistent-host.invalid/"\n')
+    proc = archive.run("crawl", "--sources", str(sources))
+    assert proc.returncode == 1
+    assert "gone" in proc.stdout
+    # Not Scrapy's INFO log nor a traceback: the summary and the failed source's reason.
+    assert " INFO: " not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert "gone: failed:" in proc.stderr
+    assert len(proc.stderr.splitlines()) <= 3, proc.stderr
+
+
+def test_summary_table_has_a_short_reason_column():
+    from archive.crawl import COUNT_COLUMNS, summary_table
+
+    counts = dict.fromkeys(COUNT_COLUMNS, 1)
+    long_reason = "the feed lists only its newest 10 posts; " * 3
+    rows = [
+        {"source": "a", "status": "ok", "via": "feed", "errors": "{}", "reason": None} | counts,
+        {"source": "b", "status": "partial", "via": "feed", "errors": "{}"}
+        | counts
+        | {"reason": long_reason},
+    ]
+    header, ok, partial = summary_table(rows).splitlines()
+    assert header.split()[-1] == "reason"
+    assert ok.endswith(" -")
+    assert "the feed lists only its newest" in partial and partial.endswith("...")
+    assert len(partial) < len(header) + 45
+
+
+@pytest.mark.parametrize("kind", ["sitemap", "site"])
+def test_since_applies_to_kinds_whose_listings_have_no_dates(archive, kind):
+    # The sample blog's posts date from 2019 to 2023; its sitemap and pages list no dates.
+    from archive.demo import DEMO_SITE, serve_site
+    from tests.test_cli import _free_port
+
+    sources = archive.root / "sources.toml"
+    with serve_site(DEMO_SITE, _free_port()) as origin:
+        sources.write_text(f'[[sources]]\nname = "demo"\nurl = "{origin}/"\nkind = "{kind}"\n')
+        proc = archive.run("crawl", "--sources", str(sources), "--since", "2022-01-01")
+        assert proc.returncode == 0, proc.stderr
+        with sqlite3.connect(archive.db) as conn:
+            published = sorted(r[0][:10] for r in conn.execute("select published from articles"))
+            skipped = conn.execute("select skipped from crawl_sources").fetchone()[0]
+        assert published == ["2022-01-09", "2023-11-08"], proc.stdout
+        assert skipped == 3
+        # Nothing of the skipped posts is remembered: without --since they are archived.
+        proc = archive.run("crawl", "--sources", str(sources))
+        assert proc.returncode == 0, proc.stderr
+        with sqlite3.connect(archive.db) as conn:
+            assert conn.execute("select count(*) from articles").fetchone()[0] == 5
+
+
+@pytest.mark.parametrize(
+    ("published", "before"),
+    [
+        ("2023-12-31", True),
+        ("2024-01-01", False),  # the day of --since is in
+        ("2023-12-31T23:59:59+00:00", True),
+        ("2024-01-01T00:00:00+00:00", False),
+        (None, False),  # unknown: kept
+        ("not a date", False),
+    ],
+)
+def test_published_before_since(published, before):
+    from pipelines.dedup import published_before
+
+    assert published_before(published, "2024-01-01T00:00:00+00:00") is before

@@ -82,6 +82,13 @@ def test_bad_policy_is_a_clear_error():
         AddressPolicy("localhost")
 
 
+def test_refusal_says_how_to_allow_it():
+    assert "WIREARCHIVE_ALLOW_PRIVATE=1" in check_url("http://127.0.0.1/")
+    assert "WIREARCHIVE_ALLOW_PRIVATE=1" in check_url(
+        "http://10.2.0.1/", AddressPolicy("10.1.0.0/16")
+    )
+
+
 def test_public_address_passes():
     assert check_ip(ipaddress.ip_address("8.8.8.8")) is None
 
