@@ -19,7 +19,7 @@ from pathlib import Path
 from archive.store import ObjectStore, StoreError, check_key
 
 OPEN_SUFFIX = ".open"
-_TMP_PREFIX = ".tmp-"
+TMP_PREFIX = ".tmp-"
 _STORE_FILE = "STORE"
 
 
@@ -54,7 +54,7 @@ class Spool:
         an object that can be made again from the catalog needs no fsync of its own."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
@@ -77,7 +77,7 @@ class Spool:
             name = path.name
             if (
                 path.is_file()
-                and not name.startswith(_TMP_PREFIX)
+                and not name.startswith(TMP_PREFIX)
                 and not name.endswith(OPEN_SUFFIX)
             ):
                 yield path.relative_to(self.objects).as_posix()
@@ -133,7 +133,12 @@ def upload(spool: Spool, store: ObjectStore, keys: list[str], workers: int = 4) 
         path = spool.path(key)
         size = path.stat().st_size
         content_type = "application/warc" if key.endswith(".warc.gz") else "application/json"
-        return key, store.put_file_if_absent(key, path, content_type), size
+        try:
+            return key, store.put_file_if_absent(key, path, content_type), size
+        except StoreError:
+            if not path.exists():  # the store failed to read it: another process took it
+                raise FileNotFoundError(path) from None
+            raise
 
     running: set[Future[tuple[str, bool, int]]] = set()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -153,7 +158,7 @@ def upload(spool: Spool, store: ObjectStore, keys: list[str], workers: int = 4) 
                     result.error = result.error or str(exc)
                     continue
                 except FileNotFoundError:
-                    continue  # another flush stored it and took it out of the spool
+                    continue  # another process stored it and took it out of the spool
                 result.stored.append(key)
                 if wrote:
                     result.written += 1

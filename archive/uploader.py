@@ -84,13 +84,19 @@ class Uploader:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.commit_delay, self.commit)
 
-    def append(self, records: CaptureRecords) -> WarcLocation:
-        """Append a capture's records to the WARC file, in the open transaction (opened if
-        none is): its rows must follow with no await in between, or `undo` it. A full file
-        is first committed and rotated (the transaction holds only whole captures here)."""
+    def prepare(self) -> None:
+        """Open the transaction a capture's records and rows go into; a full WARC file is
+        first committed and rotated (the transaction holds only whole captures then). What
+        the catalog says from here to `append` cannot change before its rows are written:
+        the transaction holds the write lock, so no other process writes meanwhile."""
         if self.warc.full:
             self.commit()
         self.begin()
+
+    def append(self, records: CaptureRecords) -> WarcLocation:
+        """Append a capture's records to the WARC file, in the open transaction (opened if
+        none is): its rows must follow with no await in between, or `undo` it."""
+        self.prepare()
         location = self.warc.append(records)
         self._first = self._first or location
         return location
