@@ -98,7 +98,7 @@ class ArchivePipeline:
             uploader = Uploader(
                 Catalog.shared(self.db_path),
                 store,
-                Spool(self.spool_dir, store.uri),
+                Spool(self.spool_dir, store.uri, catalog=self.db_path),
                 warc_bytes,
                 interval,
                 workers,
@@ -112,7 +112,7 @@ class ArchivePipeline:
         self.state.uploader_users -= 1
         if self.state.uploader_users == 0 and self.uploader is not None:
             self.state.uploader = None
-            await self.uploader.stop()
+            self.state.upload_error = (await self.uploader.stop()).error
             self.uploader.catalog.release()
         if self.catalog is not None:
             self.catalog.release()
