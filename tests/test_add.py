@@ -46,7 +46,8 @@ def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
     assert record.rec_headers.get_header("WARC-Target-URI") == url
     assert record.rec_headers.get_header("WARC-Payload-Digest").startswith("sha1:")
     assert record.content_stream().read() == SEED.read_bytes()
-    assert article["pending"] == 0 and not list((archive.root / "spool" / "objects").rglob("*.*"))
+    spooled = (archive.root / "archive.db.spool" / "objects").rglob("*.*")
+    assert article["pending"] == 0 and not list(spooled)
     assert (archive.objects / article["json_key"]).is_file()
     # `show --raw` prints the stored response as it was served.
     shown = archive.run("show", "--raw", results[url]["id"])
