@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +16,32 @@ from archive.migrations import migrate
 from pipelines.wire import agency_of_host
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that will write: `BEGIN IMMEDIATE`, which takes the write lock at once
+    (waiting for other writers up to the busy timeout), so that what it reads cannot change
+    before it writes; a savepoint inside an open transaction. (sqlite-utils' `atomic()` says
+    `BEGIN`: its first write after a read fails at once with "database is locked" when another
+    process wrote in between, whatever the busy timeout.)"""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
 
 
 class Catalog:
@@ -54,6 +81,8 @@ class Catalog:
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous = NORMAL")
+        # Statements that open a transaction of their own take the write lock first too.
+        self.db.conn.isolation_level = "IMMEDIATE"
         self.schema_version = migrate(self.db)
 
     def close(self) -> None:
@@ -124,7 +153,7 @@ class Catalog:
         `merged_clusters` move into the article's cluster, whose summary is refreshed.
         `waiting` are the keys of objects still in the spool: the row stays pending until
         the store has them all."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             self._wait_for(waiting)
             keys = (article["raw_key"], article["json_key"])
             article["pending"] = int(any(k in waiting for k in keys) or self._waiting(*keys))
@@ -144,7 +173,7 @@ class Catalog:
     def record_earlier_version(self, article: dict[str, Any], capture: dict[str, Any]) -> None:
         """Keep a text version fetched before the article's current one, which reached the
         catalog late (`wirearchive ingest`), as a revision between the versions around it."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             later = self.db.execute(
                 "select min(fetched_at) from (select fetched_at from articles where id = :id "
                 "union all select fetched_at from revisions where article_id = :id) "
@@ -182,7 +211,7 @@ class Catalog:
     def record_capture(self, capture: dict[str, Any], waiting: tuple[str, ...] = ()) -> None:
         """Write a capture that made no new article text (a revisit, or a page whose text
         did not change)."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             self._wait_for(waiting)
             self._upsert("captures", capture, "id")
 
@@ -207,7 +236,7 @@ class Catalog:
         pending. The number of articles that did."""
         if not keys:
             return 0
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db["pending_objects"].delete_where(
                 f"key in ({', '.join('?' for _ in keys)})", list(keys)
             )
@@ -375,7 +404,7 @@ class Catalog:
 
     def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:
         """A new `crawls` row, status running; its id."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             table = self.db["crawls"].insert(
                 {
                     "started_at": started_at,
@@ -388,12 +417,12 @@ class Catalog:
 
     def finish_crawl(self, crawl_id: int, finished_at: str, status: str) -> None:
         """Close a `crawls` row with its final status."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db["crawls"].update(crawl_id, {"finished_at": finished_at, "status": status})
 
     def record_crawl_source(self, row: dict[str, Any]) -> None:
         """The per-source counts of one crawl."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db["crawl_sources"].upsert(row, pk=("crawl_id", "source"))
 
     def crawl_sources(self, crawl_id: int) -> list[dict[str, Any]]:

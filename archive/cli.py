@@ -11,7 +11,14 @@ import click
 DEFAULT_DB = "wirearchive-data/archive.db"
 DEFAULT_STORE = "wirearchive-data/objects"
 PENDING = "pending"
-PENDING_REASON = "the store is unreachable: kept in the spool until `wirearchive flush`"
+PENDING_REASON = "not in the store yet: its objects wait in the spool for `wirearchive flush`"
+
+
+def pending_reason(upload_error: str | None) -> str:
+    """Why a row is still pending after a run whose last upload failed with `upload_error`."""
+    if upload_error is None:
+        return PENDING_REASON
+    return f"the store is unreachable ({upload_error}): kept in the spool until `wirearchive flush`"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,8 +53,9 @@ def cli(ctx: click.Context, db: str, store: str) -> None:
 def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
     """Archive URLs on demand; prints one JSON line per URL.
 
-    Status "pending" means the page is captured and indexed but the store was unreachable:
-    its objects wait in the spool until `wirearchive flush`. Exit status 1 when any URL
+    Status "pending" means the page is captured and indexed but not in the store yet (the
+    reason says why): its objects wait in the spool until `wirearchive flush`. Exit status 1
+    when any URL
     failed, was refused or is pending.
     """
     wanted = list(urls)
@@ -74,6 +82,7 @@ def archive_urls(
     from archive.catalog import Catalog
     from archive.runner import run_spider
     from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
+    from pipelines.runstate import run_state
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
@@ -100,10 +109,11 @@ def archive_urls(
     run_spider("urls", settings, collect, urls=unique)
     if held:
         catalog = Catalog(obj["db"])
+        reason = pending_reason(run_state(obj["db"]).upload_error)
         for line in held:
             row = catalog.article(line["id"])
             if row is None or row["pending"]:
-                line |= {"status": PENDING, "reason": PENDING_REASON}
+                line |= {"status": PENDING, "reason": reason}
             report(line)
         catalog.close()
     for url in unique:  # a URL the crawl never answered for is reported, not lost
@@ -170,6 +180,7 @@ def crawl(
     from archive.lock import CrawlLocked
     from archive.runner import ConfigError
     from crawlers.spiders.base import iso_date
+    from pipelines.runstate import run_state
 
     sources = _chosen_sources(sources_file, names)
     try:
@@ -200,9 +211,11 @@ def crawl(
             click.echo(f"{row['source']}: {row['status']}: {row['reason']}", err=True)
     # partial: the source was read to the end of what it lists, and what it lists is cut.
     bad = [r for r in rows if r["status"] not in ("ok", "partial")]
-    waiting = _catalog(obj).stats()["pending"]
+    # Rows pending because this run's upload failed; others' are other runs' at work.
+    upload_error = run_state(obj["db"]).upload_error
+    waiting = _catalog(obj).stats()["pending"] if upload_error else 0
     if waiting:
-        click.echo(f"{waiting} articles: {PENDING_REASON}", err=True)
+        click.echo(f"{waiting} articles: {pending_reason(upload_error)}", err=True)
     if len(rows) < len(sources) or any(r["status"] == "interrupted" for r in rows):
         click.echo("interrupted: run again (with the same --job-dir) to resume", err=True)
         sys.exit(1)
@@ -864,7 +877,7 @@ def _store_and_spool(obj: dict[str, str], settings: Any = None) -> tuple[Any, An
     try:
         store = open_store(obj["store"])
         folder = spool_dir(obj["db"], settings.get("WIREARCHIVE_SPOOL"))
-        return store, Spool(folder, store.uri) if folder.exists() else None
+        return store, Spool(folder, store.uri, catalog=obj["db"]) if folder.exists() else None
     except (StoreError, SpoolError) as exc:
         raise click.ClickException(str(exc)) from None
 

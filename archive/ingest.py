@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from archive.catalog import Catalog
+from archive.catalog import Catalog, write_transaction
 from archive.store import ObjectStore
 from archive.warc import ScannedCapture, scan_captures
 from crawlers.capture import now_iso
@@ -170,7 +170,7 @@ def record_batch(catalog: Catalog, index: NearDuplicateIndex, batch: Batch) -> I
     for document in batch.documents.values():
         versions[document["id"]].append(document)
     heads = sorted(versions, key=lambda a: (min(d["first_seen"] for d in versions[a]), a))
-    with catalog.db.atomic():
+    with write_transaction(catalog.db):
         for article_id in heads:
             docs = sorted(versions[article_id], key=lambda d: (d["fetched_at"], d["json_key"]))
             previous = catalog.article(article_id)

@@ -270,14 +270,31 @@ MIGRATIONS: list[Callable[[Database], None]] = [
 
 
 def migrate(db: Database) -> int:
-    """Run the migrations this catalog has not had yet; return its schema version."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"catalog schema version {version} is newer than this wirearchive "
-            f"({len(MIGRATIONS)}): upgrade wirearchive"
-        )
-    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-        migration(db)
-        db.execute(f"PRAGMA user_version = {number}")
+    """Run the migrations this catalog has not had yet; return its schema version.
+
+    The version is read again and the migrations run inside one `BEGIN EXCLUSIVE`
+    transaction, so that processes opening a fresh or older catalog at the same time migrate
+    it once, one after the other (the others wait for the busy timeout, then find it done)."""
+    if _version(db) == len(MIGRATIONS):
+        return len(MIGRATIONS)
+    db.conn.execute("BEGIN EXCLUSIVE")
+    try:
+        version = _version(db)
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"catalog schema version {version} is newer than this wirearchive "
+                f"({len(MIGRATIONS)}): upgrade wirearchive"
+            )
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            migration(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
     return len(MIGRATIONS)
+
+
+def _version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])

@@ -42,7 +42,7 @@ def check_config(settings: Any) -> None:
         store.check()
         db = settings.get("WIREARCHIVE_DB")
         Catalog(db).close()
-        Spool(spool_dir(db, settings.get("WIREARCHIVE_SPOOL")), store.uri)
+        Spool(spool_dir(db, settings.get("WIREARCHIVE_SPOOL")), store.uri, catalog=db).close()
         if settings.getint("WIREARCHIVE_WARC_BYTES") < 1:
             raise ValueError("WIREARCHIVE_WARC_BYTES must be a positive number of bytes")
     except (ValueError, StoreError, SpoolError, RuntimeError, OSError) as exc:

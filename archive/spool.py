@@ -11,16 +11,20 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from archive.store import ObjectStore, StoreError, check_key
 
 OPEN_SUFFIX = ".open"
-_TMP_PREFIX = ".tmp-"
+TMP_PREFIX = ".tmp-"
 _STORE_FILE = "STORE"
+_CATALOG_FILE = "CATALOG"
+_LOCK_FILE = "LOCK"
 
 
 class SpoolError(Exception):
@@ -28,22 +32,79 @@ class SpoolError(Exception):
 
 
 class Spool:
-    """Objects waiting for the store, as files under `root/objects/KEY`."""
+    """Objects waiting for the store, as files under `root/objects/KEY`.
 
-    def __init__(self, root: str | Path, store_uri: str) -> None:
+    A spool serves one catalog: the bookkeeping of what it holds (pending rows, the captures
+    an abandoned WARC file is cut back to) is in that catalog. Given `catalog`, the spool is
+    held for it (a shared lock on `LOCK`, its path in `CATALOG`) until `close()` or the
+    process ends: runs on the same catalog share it, a run on another catalog is refused."""
+
+    def __init__(self, root: str | Path, store_uri: str, catalog: str | Path | None = None) -> None:
         self.root = Path(root).resolve()
         self.objects = self.root / "objects"
         self.objects.mkdir(parents=True, exist_ok=True)
+        self._lock: IO[bytes] | None = None
+        if catalog is not None:
+            self._hold_for(str(Path(catalog).resolve()))
         marker = self.root / _STORE_FILE
         owner = marker.read_text().strip() if marker.exists() else None
         if owner == store_uri:
             return
         if owner is not None and any(self.ready()):
+            self.close()
             raise SpoolError(
                 f"the spool {self.root} holds objects for the store {owner}, not {store_uri}: "
                 f"run `wirearchive --store {owner} flush` first"
             )
         marker.write_text(store_uri + "\n")  # a new spool, or an empty one changing hands
+
+    def _hold_for(self, catalog: str) -> None:
+        """Take the shared lock for `catalog`'s runs; claim the spool first (exclusive lock,
+        briefly) when its marker names no catalog or another whose runs have all ended and
+        whose objects are all gone."""
+        marker = self.root / _CATALOG_FILE
+        self._lock = lock = open(self.root / _LOCK_FILE, "a+b")  # noqa: SIM115 - held
+        while True:
+            if _read(marker) == catalog:
+                fcntl.flock(lock, fcntl.LOCK_SH)  # waits only for a claim under way
+                if _read(marker) == catalog:
+                    return
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                continue
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    time.sleep(0.01)  # another process is claiming it right now
+                    continue
+                owner = _read(marker)  # held (shared) by runs of this catalog
+                if owner == catalog:
+                    return
+                self.close()
+                raise SpoolError(
+                    f"the spool {self.root} is in use by a run on the catalog {owner}: a spool "
+                    "serves one catalog; give this one its own (WIREARCHIVE_SPOOL)"
+                ) from None
+            owner = _read(marker)
+            if owner is not None and owner != catalog and any(self.ready()):
+                self.close()
+                raise SpoolError(
+                    f"the spool {self.root} holds objects of the catalog {owner}: run "
+                    f"`wirearchive --db {owner} flush` first, or give this catalog its own "
+                    "spool (WIREARCHIVE_SPOOL)"
+                )
+            tmp = marker.with_name(TMP_PREFIX + _CATALOG_FILE)
+            tmp.write_text(catalog + "\n")
+            os.replace(tmp, marker)
+            fcntl.flock(lock, fcntl.LOCK_SH)  # not atomic: checked again above
+
+    def close(self) -> None:
+        """Let the spool go (another catalog may claim it once no run of this one holds it)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def path(self, key: str) -> Path:
         """Where the object `key` waits."""
@@ -54,7 +115,7 @@ class Spool:
         an object that can be made again from the catalog needs no fsync of its own."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
@@ -77,7 +138,7 @@ class Spool:
             name = path.name
             if (
                 path.is_file()
-                and not name.startswith(_TMP_PREFIX)
+                and not name.startswith(TMP_PREFIX)
                 and not name.endswith(OPEN_SUFFIX)
             ):
                 yield path.relative_to(self.objects).as_posix()
@@ -133,7 +194,12 @@ def upload(spool: Spool, store: ObjectStore, keys: list[str], workers: int = 4) 
         path = spool.path(key)
         size = path.stat().st_size
         content_type = "application/warc" if key.endswith(".warc.gz") else "application/json"
-        return key, store.put_file_if_absent(key, path, content_type), size
+        try:
+            return key, store.put_file_if_absent(key, path, content_type), size
+        except StoreError:
+            if not path.exists():  # the store failed to read it: another process took it
+                raise FileNotFoundError(path) from None
+            raise
 
     running: set[Future[tuple[str, bool, int]]] = set()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -153,11 +219,18 @@ def upload(spool: Spool, store: ObjectStore, keys: list[str], workers: int = 4) 
                     result.error = result.error or str(exc)
                     continue
                 except FileNotFoundError:
-                    continue  # another flush stored it and took it out of the spool
+                    continue  # another process stored it and took it out of the spool
                 result.stored.append(key)
                 if wrote:
                     result.written += 1
                     result.bytes += size
+
+
+def _read(marker: Path) -> str | None:
+    try:
+        return marker.read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def read_span(store: ObjectStore, spool: Spool | None, key: str, offset: int, length: int) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from pathlib import Path
 
 from archive.catalog import Catalog
@@ -30,8 +31,20 @@ BATCH_CAPTURES = 32  # captures waiting for a commit that make it happen at once
 
 
 def spool_dir(db_path: str, setting: str | None) -> Path:
-    """The spool folder: the setting, or `spool/` beside the catalog."""
-    return Path(setting) if setting else Path(db_path).resolve().parent / "spool"
+    """The spool folder: the setting, or `<catalog file>.spool/` beside the catalog, one per
+    catalog (two catalogs in one folder once shared `spool/`, and uploaded and discarded each
+    other's objects). The `spool/` an older version kept beside the catalog becomes the
+    first catalog's to open it (renamed); its objects of any other catalog still reach the
+    store, where that catalog's `flush` finds them."""
+    if setting:
+        return Path(setting)
+    db = Path(db_path).resolve()
+    folder = db.with_name(db.name + ".spool")
+    legacy = db.parent / "spool"
+    if not folder.exists() and (legacy / "objects").is_dir():
+        with contextlib.suppress(OSError):  # another run moved it first
+            os.rename(legacy, folder)
+    return folder
 
 
 class Uploader:
@@ -84,13 +97,19 @@ class Uploader:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.commit_delay, self.commit)
 
-    def append(self, records: CaptureRecords) -> WarcLocation:
-        """Append a capture's records to the WARC file, in the open transaction (opened if
-        none is): its rows must follow with no await in between, or `undo` it. A full file
-        is first committed and rotated (the transaction holds only whole captures here)."""
+    def prepare(self) -> None:
+        """Open the transaction a capture's records and rows go into; a full WARC file is
+        first committed and rotated (the transaction holds only whole captures then). What
+        the catalog says from here to `append` cannot change before its rows are written:
+        the transaction holds the write lock, so no other process writes meanwhile."""
         if self.warc.full:
             self.commit()
         self.begin()
+
+    def append(self, records: CaptureRecords) -> WarcLocation:
+        """Append a capture's records to the WARC file, in the open transaction (opened if
+        none is): its rows must follow with no await in between, or `undo` it."""
+        self.prepare()
         location = self.warc.append(records)
         self._first = self._first or location
         return location
@@ -162,7 +181,10 @@ class Uploader:
                 await self._task
         self.commit()
         self.warc.close()
-        return await self.round()
+        try:
+            return await self.round()
+        finally:
+            self.spool.close()
 
     async def round(self) -> Upload:
         """Upload what is ready now; rows whose objects are all stored stop being pending."""

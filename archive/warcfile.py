@@ -6,12 +6,13 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from archive.spool import OPEN_SUFFIX, Spool
+from archive.spool import OPEN_SUFFIX, TMP_PREFIX, Spool
 from archive.warc import CaptureRecords, record_groups, warcinfo_record
 
 DEFAULT_WARC_BYTES = 100_000_000
@@ -89,8 +90,12 @@ class WarcFile:
         key = f"raw/{now:%Y/%m/%d}/{name}"
         path = self.spool.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        file = open(path.with_name(path.name + OPEN_SUFFIX), "xb")  # noqa: SIM115 - held open
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+        # Locked before it gets its .open name: another process's recovery, looking for
+        # unlocked open files, must never see it between its creation and its lock.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
+        file = os.fdopen(fd, "wb")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(tmp, path.with_name(path.name + OPEN_SUFFIX))
         file.write(warcinfo_record(name))
         file.flush()
         self._file, self._key = file, key

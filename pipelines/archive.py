@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from archive.catalog import Catalog
+from archive.catalog import Catalog, write_transaction
 from archive.documents import article_document, article_key
 from archive.spool import Spool
 from archive.store import open_store
@@ -98,7 +98,7 @@ class ArchivePipeline:
             uploader = Uploader(
                 Catalog.shared(self.db_path),
                 store,
-                Spool(self.spool_dir, store.uri),
+                Spool(self.spool_dir, store.uri, catalog=self.db_path),
                 warc_bytes,
                 interval,
                 workers,
@@ -112,7 +112,7 @@ class ArchivePipeline:
         self.state.uploader_users -= 1
         if self.state.uploader_users == 0 and self.uploader is not None:
             self.state.uploader = None
-            await self.uploader.stop()
+            self.state.upload_error = (await self.uploader.stop()).error
             self.uploader.catalog.release()
         if self.catalog is not None:
             self.catalog.release()
@@ -193,11 +193,13 @@ class ArchivePipeline:
         if item.duplicate_of:
             await self._confirm_original(item)
         payload = payload_sha256(item.body)
+        # From here to the rows, no await: see the module docstring. In the transaction, so
+        # that another process given the same page cannot archive its response meanwhile.
+        self.uploader.prepare()
         earlier = self.catalog.earlier_capture(item.url, payload)
         assert item.version
         key = article_key(item.article_id, item.version)
         records = self._records(item, payload, earlier, key)
-        # From here to the rows, no await: see the module docstring.
         location = self.uploader.append(records)
         raw = (
             WarcLocation(earlier["warc_key"], earlier["warc_offset"], earlier["warc_length"])
@@ -207,7 +209,7 @@ class ArchivePipeline:
         existing = self.catalog.article(item.article_id)
         row = article_row(item, raw, earlier["id"] if earlier else records.capture_id, existing)
         try:
-            with self.catalog.db.atomic():
+            with write_transaction(self.catalog.db):
                 near = self.neardup.assign(item.article_id, _signature(item), row["first_seen"])
                 row |= {"cluster_id": near.cluster_id, "similarity": near.similarity}
                 self.catalog.record(
@@ -231,6 +233,7 @@ class ArchivePipeline:
         assert self.catalog is not None and self.uploader is not None
         not_modified = item.status_code == 304
         payload = None if not_modified else payload_sha256(item.body)
+        self.uploader.prepare()  # what it refers to is read in the transaction: see _archive
         earlier = self.catalog.earlier_capture(item.url, payload)
         if not_modified:
             if earlier is None:

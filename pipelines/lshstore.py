@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 from sqlite_utils import Database
 
+from archive.catalog import write_transaction
 from archive.migrations import migrate
 
 if TYPE_CHECKING:  # redis is imported where it is used: a crawl on SQLite never loads it
@@ -89,7 +90,7 @@ class SqliteLSH:
         self.db = db
 
     def atomic(self) -> contextlib.AbstractContextManager[Any]:
-        return self.db.atomic()
+        return write_transaction(self.db)
 
     def candidates(self, bands: Sequence[BandHash], limit: int) -> list[Candidate]:
         # Each bucket's first `limit` rows in rowid order straight from the (band, hash)

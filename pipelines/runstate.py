@@ -19,6 +19,9 @@ class RunState:
     # The process's WARC file and spool upload (archive.uploader.Uploader), and its users.
     uploader: Any = None
     uploader_users: int = 0
+    # Why the last upload round of the run stopped early (the store failed), or None: what
+    # a row still pending after the run is told to be waiting for.
+    upload_error: str | None = None
 
 
 _STATES: dict[str, RunState] = {}

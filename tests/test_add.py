@@ -47,7 +47,8 @@ def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
     assert record.rec_headers.get_header("WARC-Target-URI") == url
     assert record.rec_headers.get_header("WARC-Payload-Digest").startswith("sha1:")
     assert record.content_stream().read() == SEED.read_bytes()
-    assert article["pending"] == 0 and not list((archive.root / "spool" / "objects").rglob("*.*"))
+    spooled = (archive.root / "archive.db.spool" / "objects").rglob("*.*")
+    assert article["pending"] == 0 and not list(spooled)
     assert (archive.objects / article["json_key"]).is_file()
     # `show --raw` prints the stored response as it was served.
     shown = archive.run("show", "--raw", results[url]["id"])
@@ -303,7 +304,8 @@ def test_reindex_rebuilds_the_catalog_from_the_store_alone(archive, test_site):
 
     before = snapshot()
     for path in archive.root.glob("archive.db*"):
-        path.unlink()
+        if path.is_file():  # the catalog's files; its spool (a folder) is empty
+            path.unlink()
     proc = archive.run("reindex")
     assert proc.returncode == 0, proc.stderr
     assert "reindexed 4 articles" in proc.stdout and "4 captures, 2 stories" in proc.stdout

@@ -201,7 +201,7 @@ def test_store_outage_mid_crawl_spools_and_flush_archives_everything_once(
         store = S3Store("outage", "a", client=client)
         counts = audit(archive.db, store)
         assert counts["articles"] == len(posts)
-        assert not list((tmp_path / "spool" / "objects").rglob("*.*"))
+        assert not list((tmp_path / "archive.db.spool" / "objects").rglob("*.*"))
         # And a second flush has nothing to do.
         again = archive.run("flush")
         assert again.returncode == 0 and "uploaded 0 objects" in again.stdout
@@ -244,7 +244,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(archive):
         assert final.returncode == 0, final.stderr[-3000:]
     counts = audit(archive.db, LocalStore(archive.objects))
     assert counts["articles"] == len(posts), f"seed {seed}"
-    assert not list((archive.root / "spool" / "objects").rglob("*.*"))
+    assert not list((archive.root / "archive.db.spool" / "objects").rglob("*.*"))
 
 
 def _count(db: Path, table_and_filter: str) -> int:
