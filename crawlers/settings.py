@@ -54,6 +54,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("WIREARCHIVE_HOST_CONCURRENC
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+# Seconds a page's download may take, all its attempts together: one that times out is
+# retried once (crawlers/retryafter.py); other failures up to RETRY_TIMES times.
 DOWNLOAD_TIMEOUT = float(os.environ.get("WIREARCHIVE_DOWNLOAD_TIMEOUT", "30"))
 DNS_TIMEOUT = 10
 RETRY_TIMES = 2

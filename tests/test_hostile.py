@@ -16,7 +16,7 @@ import pytest
 
 from tests import hostile
 from tests.conftest import Archive, archive_env
-from tests.hostile import GROUPS, SOURCES, Case
+from tests.hostile import GROUPS, SOURCES, TIMED_OUT_TWICE, Case
 
 ADD_SECONDS = 30  # an `add` of a whole group, retries of the timeouts included, ends by then
 
@@ -111,9 +111,12 @@ def test_good_pages_in_the_same_run_are_archived_and_nothing_hangs(
     # Every failure falls in a known kind of error: none is left as "other".
     ((errors,),) = _rows(run.archive, "select errors from crawl_sources")
     assert "other" not in json.loads(errors), errors
-    # Retries are bounded: no hostile path was asked for more than 1 + RETRY_TIMES times.
+    # Retries are bounded: no hostile path was asked for more than 1 + RETRY_TIMES times, and
+    # a page that timed out was asked for twice: retried once, within its time limit.
     asked = Counter(hostile_server[1])
     assert all(asked[c.path] <= 3 for c in GROUPS[group]), asked
+    timed_out = [c.path for c in GROUPS[group] if c.reason == TIMED_OUT_TWICE]
+    assert all(asked[path] == 2 for path in timed_out), asked
 
 
 @pytest.mark.parametrize("case", SOURCES, ids=lambda c: c.path.strip("/"))
