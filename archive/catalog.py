@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -16,6 +18,14 @@ from archive.migrations import migrate
 from pipelines.wire import agency_of_host
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether `exc` says the disk under the catalog or the spool is full: SQLite's
+    SQLITE_FULL, or ENOSPC (EDQUOT: a quota, as full) from a file write."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "database or disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -67,17 +68,33 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
         if options.job_dir:
             for source in sources:
                 claim_job_dir(catalog, job_dir_of(options.job_dir, source.name), crawl_id)
+        crawlers: list[Any] = []
         try:
-            _crawl(sources, settings, options)
+            crawlers = _crawl(sources, settings, options)
         finally:
-            rows = catalog.crawl_sources(crawl_id)
-            catalog.finish_crawl(crawl_id, now_iso(), overall_status(rows, len(sources)))
+            rows = _ended(catalog, crawl_id, crawlers)
+            try:
+                catalog.finish_crawl(crawl_id, now_iso(), overall_status(rows, len(sources)))
+            except sqlite3.Error as exc:  # a full disk: the summary still comes from memory
+                sys.stderr.write(f"error: could not record the end of crawl {crawl_id}: {exc}\n")
             catalog.close()
     for row in rows:
         if options.job_dir and row["status"] != "interrupted":
             # A finished or failed source starts afresh next time; an interrupted one resumes.
             shutil.rmtree(job_dir_of(options.job_dir, row["source"]), ignore_errors=True)
     return crawl_id, rows
+
+
+def _ended(catalog: Catalog, crawl_id: int, crawlers: list[Any]) -> list[dict[str, Any]]:
+    """How each source ended: its `crawl_sources` row, else (the catalog could not take it)
+    the row its crawler kept in memory."""
+    rows = catalog.crawl_sources(crawl_id)
+    recorded = {row["source"] for row in rows}
+    for crawler in crawlers:
+        row = crawler.stats.get_value("wa/source_row")
+        if row is not None and row["source"] not in recorded:
+            rows.append({"crawl_id": crawl_id, **row})
+    return sorted(rows, key=lambda row: row["source"])
 
 
 def claim_job_dir(catalog: Catalog, path: Path, crawl_id: int) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
 
 # Per-source outcome counts, as `crawl_sources` columns ("discovered" comes from the spider).
 OUTCOME_COUNTS = (
@@ -108,31 +112,35 @@ class CrawlRecorder:
         self.errors["archive"] += 1
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Record how the source ended in `crawl_sources`; the row is also kept in the stats
+        (`wa/source_row`), for the summary of a run whose catalog cannot be written (a full
+        disk)."""
         stats = self.crawler.stats
+        status, why = self._verdict(reason)
+        row = {
+            "source": spider.source.name,  # type: ignore[attr-defined]
+            "kind": spider.name,
+            "via": getattr(spider, "via", spider.name),
+            "status": status,
+            "reason": why,
+            "discovered": stats.get_value("wa/discovered", 0),
+            **{k: self.counts[k] for k in OUTCOME_COUNTS},
+            "errors": dict(self.errors),
+            "started_at": self.started_at,
+            "finished_at": now_iso(),
+        }
+        stats.set_value("wa/source_row", row)
         catalog = Catalog.shared(self.crawler.settings.get("WIREARCHIVE_DB"))
         try:
             crawl_id = self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID") or None
             own_crawl = crawl_id is None  # run by `scrapy crawl`, not `wirearchive crawl`
             if own_crawl:
                 crawl_id = catalog.start_crawl(self.started_at, os.getpid(), None)
-            status, why = self._verdict(reason)
-            catalog.record_crawl_source(
-                {
-                    "crawl_id": crawl_id,
-                    "source": spider.source.name,  # type: ignore[attr-defined]
-                    "kind": spider.name,
-                    "via": getattr(spider, "via", spider.name),
-                    "status": status,
-                    "reason": why,
-                    "discovered": stats.get_value("wa/discovered", 0),
-                    **{k: self.counts[k] for k in OUTCOME_COUNTS},
-                    "errors": dict(self.errors),
-                    "started_at": self.started_at,
-                    "finished_at": now_iso(),
-                }
-            )
+            catalog.record_crawl_source({"crawl_id": crawl_id, **row})
             if own_crawl:
                 catalog.finish_crawl(crawl_id, now_iso(), status)
+        except sqlite3.Error as exc:
+            logger.error("could not record how source %s ended: %s", row["source"], exc)
         finally:
             catalog.release()
 

@@ -13,11 +13,12 @@ that incremental crawls read.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from archive.catalog import Catalog, write_transaction
+from archive.catalog import Catalog, disk_full, write_transaction
 from archive.documents import article_document, article_key
 from archive.spool import Spool
 from archive.store import open_store
@@ -38,6 +39,8 @@ from pipelines.sharedindex import SharedArticles, shared_articles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
@@ -67,11 +70,13 @@ class ArchivePipeline:
         self._in_flight = self.state.in_flight
         self.redis_url = redis_url
         self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
+        self.crawler: Crawler | None = None
+        self.stopping: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
-        return cls(
+        pipeline = cls(
             settings.get("WIREARCHIVE_DB"),
             settings.get("WIREARCHIVE_STORE"),
             *near_settings(settings),
@@ -81,6 +86,8 @@ class ArchivePipeline:
             upload_workers=settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4),
             redis_url=settings.get("WIREARCHIVE_REDIS") or None,
         )
+        pipeline.crawler = crawler
+        return pipeline
 
     async def open_spider(self) -> None:
         self.catalog = Catalog.shared(self.db_path)
@@ -118,6 +125,30 @@ class ArchivePipeline:
             self.catalog.release()
 
     async def process_item(self, item: Capture) -> Capture:
+        try:
+            return await self._process(item)
+        except Exception as exc:
+            if disk_full(exc):
+                self._stop_for_disk_full(exc)
+            raise
+
+    def _stop_for_disk_full(self, exc: BaseException) -> None:
+        """End the crawl at the first full disk: every page after it would fail the same way.
+        What is committed stays pending in the spool for `wirearchive flush` or a rerun."""
+        if self.stopping is not None or self.crawler is None or self.crawler.engine is None:
+            return
+        logger.error(
+            "the disk under the catalog %s or the spool %s is full (%s): stopping the crawl; "
+            "once there is space, `wirearchive flush` and a rerun finish it",
+            self.db_path,
+            self.spool_dir,
+            exc,
+        )
+        self.stopping = asyncio.get_running_loop().create_task(
+            self.crawler.engine.close_spider_async(reason=f"disk full: {exc}")
+        )
+
+    async def _process(self, item: Capture) -> Capture:
         if item.status is None and item.article is not None:
             await self._archive_once(item)
             item.settle(DUPLICATE if item.duplicate_of else ARCHIVED)
