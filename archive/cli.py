@@ -576,6 +576,7 @@ def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
 def reindex(obj: dict[str, str]) -> None:
     """Rebuild the catalog (articles, revisions, captures, clusters) from the store alone."""
     from archive.catalog import Catalog
+    from archive.progress import ProgressLine
     from archive.reindex import reindex as rebuild
     from archive.store import open_store
     from pipelines.neardup import NearDuplicateIndex, near_settings
@@ -583,7 +584,14 @@ def reindex(obj: dict[str, str]) -> None:
     settings = _checked_settings(obj)
     catalog = Catalog(obj["db"])
     index = NearDuplicateIndex(catalog.db, *near_settings(settings))
-    counts = rebuild(open_store(obj["store"]), catalog, index)
+    with ProgressLine("reindex") as line:
+        counts = rebuild(
+            open_store(obj["store"]),
+            catalog,
+            index,
+            line.phase("WARC files read"),
+            line.phase("articles"),
+        )
     stories = catalog.db.execute("select count(*) from clusters").fetchone()[0]
     click.echo(
         f"reindexed {counts.articles} articles ({counts.versions} texts), "
@@ -667,10 +675,13 @@ def _ingest_pass(
     """One ingest pass, its counts printed; False after a store error, which is reported
     with --follow (the next pass tries again) and fatal without it."""
     from archive.ingest import ingest
+    from archive.progress import ProgressLine
     from archive.store import StoreError
 
     try:
-        counts = ingest(store, catalog, index, full, lookback_days)
+        with ProgressLine("ingest") as line:
+            reading, recording = line.phase("WARC files read"), line.phase("articles")
+            counts = ingest(store, catalog, index, full, lookback_days, reading, recording)
     except (StoreError, OSError) as exc:
         if not follow:
             raise click.ClickException(f"cannot ingest from {store.uri}: {exc}") from None
@@ -689,6 +700,7 @@ def _ingest_pass(
 @click.pass_obj
 def reextract(obj: dict[str, str], since: str | None, source: str | None) -> None:
     """Extract stored captures again (no network); a changed text becomes a new version."""
+    from archive.progress import ProgressLine
     from archive.reextract import reextract as rerun
     from archive.runner import project_settings
     from archive.store import open_store
@@ -699,9 +711,10 @@ def reextract(obj: dict[str, str], since: str | None, source: str | None) -> Non
         agencies = load_agencies(project_settings().get("WIRE_AGENCIES"))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    counts = rerun(
-        open_store(obj["store"]), _catalog(obj), freeze_agencies(agencies), since, source
-    )
+    store, catalog = open_store(obj["store"]), _catalog(obj)
+    with ProgressLine("reextract") as line:
+        report = line.phase("articles")
+        counts = rerun(store, catalog, freeze_agencies(agencies), since, source, report)
     click.echo(
         f"reextracted {counts.seen} articles: {counts.changed} new texts, "
         f"{counts.unchanged} unchanged, {counts.failed} without text now"
@@ -744,15 +757,25 @@ def export(
     left out; so are exact duplicates unless --include-duplicates. A file is written as
     FILE.part and renamed when complete.
     """
-    import os
-    from pathlib import Path
-
-    from archive.export import WRITERS, Selection, select_articles
+    from archive.export import Selection
+    from archive.progress import ProgressLine
 
     if output == "-" and fmt == "parquet" and sys.stdout.isatty():
         raise click.ClickException("Parquet is binary: give -o FILE or pipe the output")
     selection = Selection(since, until, source, cluster_id, include_duplicates)
-    batches = select_articles(_catalog(obj).db.conn, selection)
+    with ProgressLine("export") as line:
+        count = _export(obj, fmt, selection, output, line.phase("articles"))
+    click.echo(f"exported {count} articles to {'stdout' if output == '-' else output}", err=True)
+
+
+def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress: Any) -> int:
+    """Write the selected articles in `fmt` to `output` ('-': stdout); how many."""
+    import os
+    from pathlib import Path
+
+    from archive.export import WRITERS, select_articles
+
+    batches = select_articles(_catalog(obj).db.conn, selection, progress)
     if output == "-":
         try:
             count = WRITERS[fmt](batches, sys.stdout.buffer)
@@ -770,7 +793,7 @@ def export(
             raise click.ClickException(f"cannot write {output}: {exc}") from None
         finally:  # whatever stopped the export, no half-written file is left
             partial.unlink(missing_ok=True)
-    click.echo(f"exported {count} articles to {'stdout' if output == '-' else output}", err=True)
+    return count
 
 
 @cli.command()

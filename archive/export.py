@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from archive.progress import Report
+
 BATCH_ROWS = 1000
 
 # The export schema: (field, kind). Kinds: "string"; "strings", a list of strings (a JSON
@@ -69,12 +71,8 @@ class Selection:
     include_duplicates: bool = False
 
 
-def select_articles(db: sqlite3.Connection, selection: Selection) -> Iterator[list[Record]]:
-    """The selected articles in batches of export records, oldest first (first_seen, id).
-
-    Rows still pending (their objects wait in the spool, not yet in the store) are never
-    selected; duplicates only with `include_duplicates`.
-    """
+def _where(selection: Selection) -> tuple[str, dict[str, Any]]:
+    """The SQL condition and parameters that pick the selected articles."""
     where = ["pending = 0"]
     params: dict[str, Any] = {}
     if selection.since:
@@ -91,14 +89,37 @@ def select_articles(db: sqlite3.Connection, selection: Selection) -> Iterator[li
         params["cluster"] = selection.cluster
     if not selection.include_duplicates:
         where.append("duplicate_of is null")
+    return " and ".join(where), params
+
+
+def count_articles(db: sqlite3.Connection, selection: Selection) -> int:
+    """How many articles `select_articles` yields."""
+    where, params = _where(selection)
+    return db.execute(f"select count(*) from articles where {where}", params).fetchone()[0]
+
+
+def select_articles(
+    db: sqlite3.Connection, selection: Selection, progress: Report | None = None
+) -> Iterator[list[Record]]:
+    """The selected articles in batches of export records, oldest first (first_seen, id).
+
+    Rows still pending (their objects wait in the spool, not yet in the store) are never
+    selected; duplicates only with `include_duplicates`. `progress` hears of the records
+    the consumer has taken (and then the selection is counted first).
+    """
+    where, params = _where(selection)
+    total = count_articles(db, selection) if progress else 0
+    done = 0
     columns = ", ".join(name for name, _ in FIELDS)
     cursor = db.execute(
-        f"select {columns} from articles where {' and '.join(where)} order by first_seen, id",
-        params,
+        f"select {columns} from articles where {where} order by first_seen, id", params
     )
     try:
         while rows := cursor.fetchmany(BATCH_ROWS):
             yield [_record(row) for row in rows]
+            done += len(rows)
+            if progress:
+                progress(done, max(done, total))
     finally:
         cursor.close()
 

@@ -13,12 +13,13 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from archive.catalog import Catalog, write_transaction
+from archive.progress import Report
 from archive.store import ObjectStore
 from archive.warc import ScannedCapture, scan_captures
 from crawlers.capture import now_iso
@@ -72,12 +73,15 @@ def ingest(
     index: NearDuplicateIndex,
     full: bool = False,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    reading: Report | None = None,
+    recording: Report | None = None,
 ) -> IngestCounts:
     """One pass: index the new WARC files and their articles; `full` lists all of `raw/`,
     else only the day folders from the newest one ingested, less `lookback_days`, through
-    tomorrow (UTC)."""
+    tomorrow (UTC). `reading` hears of the WARC files read, `recording` of the articles."""
     keys = new_warc_keys(store, catalog, full, lookback_days)
-    return record_batch(catalog, index, read_batch(store, catalog, keys))
+    batch = read_batch(store, catalog, keys, reading)
+    return record_batch(catalog, index, batch, recording)
 
 
 def new_warc_keys(
@@ -104,14 +108,19 @@ def new_warc_keys(
     return sorted({key for key in listed if key.endswith(".warc.gz") and key not in done})
 
 
-def read_batch(store: ObjectStore, catalog: Catalog, keys: Iterable[str]) -> Batch:
+def read_batch(
+    store: ObjectStore, catalog: Catalog, keys: Sequence[str], progress: Report | None = None
+) -> Batch:
     """Read the WARC files at `keys` and the article documents they name that the catalog
     lacks; defer each file whose documents, or the captures those documents come from, are
-    not in the store yet. Reads the store only: nothing is written."""
+    not in the store yet. Reads the store only: nothing is written. `progress` hears of
+    each file read."""
     warcs = []
     for key in keys:
         with store.open(key) as stream:
             warcs.append(Warc(key, list(scan_captures(stream))))
+        if progress:
+            progress(len(warcs), len(keys))
     documents: dict[str, dict[str, Any]] = {}
     waiting: dict[str, str] = {}  # deferred file -> why
     for warc in warcs:
@@ -155,8 +164,11 @@ def read_batch(store: ObjectStore, catalog: Catalog, keys: Iterable[str]) -> Bat
     )
 
 
-def record_batch(catalog: Catalog, index: NearDuplicateIndex, batch: Batch) -> IngestCounts:
-    """Record a batch in one transaction, its WARC files marked ingested with their rows.
+def record_batch(
+    catalog: Catalog, index: NearDuplicateIndex, batch: Batch, progress: Report | None = None
+) -> IngestCounts:
+    """Record a batch in one transaction, its WARC files marked ingested with their rows;
+    `progress` hears of each article recorded.
 
     Articles are replayed in the order they were first seen, each with its text versions in
     the order they were fetched, so clusters and revisions come out as they were built. An
@@ -198,6 +210,8 @@ def record_batch(catalog: Catalog, index: NearDuplicateIndex, batch: Batch) -> I
                     previous = row
                 counts.versions += 1
             counts.articles += 1
+            if progress:
+                progress(counts.articles, len(heads))
         for row in batch.captures.values():  # also revisits, and fetches with no new text
             catalog.record_capture(row)
         now = now_iso()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from archive.catalog import Catalog
 from archive.documents import article_document, article_key
+from archive.progress import Report
 from archive.store import ObjectStore
 from archive.warc import read_response
 from pipelines.extraction import Agencies, extract_page
@@ -35,8 +36,10 @@ def reextract(
     agencies: Agencies = None,
     since: str | None = None,
     source: str | None = None,
+    progress: Report | None = None,
 ) -> ReextractCounts:
-    """Extract every selected article again from its stored WARC response."""
+    """Extract every selected article again from its stored WARC response; `progress`
+    hears of each article done."""
     counts = ReextractCounts()
     where, params = ["1 = 1"], []
     if since:
@@ -49,6 +52,8 @@ def reextract(
         f"select id from articles where {' and '.join(where)} order by first_seen", params
     )]  # fmt: skip
     for article_id in ids:
+        if progress:
+            progress(counts.seen, len(ids))
         counts.seen += 1
         row = catalog.article(article_id)
         assert row is not None
@@ -71,4 +76,6 @@ def reextract(
         (capture,) = catalog.db.query("select * from captures where id = ?", [row["capture_id"]])
         catalog.record(new_row, capture, previous=row)
         counts.changed += 1
+    if progress:
+        progress(counts.seen, len(ids))
     return counts

@@ -7,22 +7,29 @@ import logging
 
 from archive.catalog import Catalog
 from archive.ingest import Batch, IngestCounts, new_warc_keys, read_batch, record_batch
+from archive.progress import Report
 from archive.store import ObjectStore
 from pipelines.neardup import NearDuplicateIndex
 
 logger = logging.getLogger(__name__)
 
 
-def reindex(store: ObjectStore, catalog: Catalog, index: NearDuplicateIndex) -> IngestCounts:
+def reindex(
+    store: ObjectStore,
+    catalog: Catalog,
+    index: NearDuplicateIndex,
+    reading: Report | None = None,
+    recording: Report | None = None,
+) -> IngestCounts:
     """Rebuild articles, revisions, captures and near-duplicate clusters from the store.
 
     `wirearchive ingest` over all of `raw/`, plus the article documents that no WARC file
     names (archives written before the metadata field `article-key`), found by listing
-    `articles/`.
+    `articles/`. `reading` hears of the WARC files read, `recording` of the articles.
     """
-    batch = read_batch(store, catalog, new_warc_keys(store, catalog, full=True))
+    batch = read_batch(store, catalog, new_warc_keys(store, catalog, full=True), reading)
     _add_unnamed_documents(store, catalog, batch)
-    return record_batch(catalog, index, batch)
+    return record_batch(catalog, index, batch, recording)
 
 
 def _add_unnamed_documents(store: ObjectStore, catalog: Catalog, batch: Batch) -> None:

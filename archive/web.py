@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
@@ -60,24 +62,68 @@ def _is_web_url(value: Any) -> bool:
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
 
+def _when(value: Any, empty: str = "") -> Markup:
+    """An ISO date or time as `<time datetime=ISO>` showing it readably ("1 Mar 2024,
+    03:30 UTC", a bare date as "1 Mar 2024"); a value that is neither is shown as it is,
+    none as `empty`."""
+    if not value:
+        return Markup("{}").format(empty)
+    text = str(value)
+    try:
+        if len(text) == 10:
+            shown = f"{date.fromisoformat(text):%-d %b %Y}"
+        else:
+            moment = datetime.fromisoformat(text)
+            moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+            shown = f"{moment:%-d %b %Y, %H:%M} UTC"
+    except ValueError:
+        return Markup("{}").format(text)
+    return Markup('<time datetime="{}">{}</time>').format(text, shown)
+
+
+def _with_stories(service: Service, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`items` (article summaries), each with `story_size` and `story_origin` of its
+    near-duplicate cluster, so that lists can tell a story's copies apart."""
+    ids = sorted({a["cluster_id"] for a in items if a.get("cluster_id")})
+    with service.catalog() as catalog:
+        rows = catalog.db.execute(
+            f"select id, size, origin_id from clusters where id in ({', '.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+    stories = {cluster_id: (size, origin) for cluster_id, size, origin in rows}
+    marked = []
+    for a in items:
+        size, origin = stories.get(a.get("cluster_id") or "", (1, None))
+        marked.append(a | {"story_size": size, "story_origin": origin})
+    return marked
+
+
 templates.env.filters["marked"] = _marked
+templates.env.filters["when"] = _when
+templates.env.filters["host"] = lambda url: urlsplit(str(url or "")).hostname or ""
 templates.env.tests["web_url"] = _is_web_url
 templates.env.globals["count_columns"] = COUNT_COLUMNS
 
 
-def _page(
+def _page(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Route a web page: GET, and HEAD answered alike without the body (uvicorn drops it)."""
+    return router.api_route(path, methods=["GET", "HEAD"], response_class=HTMLResponse)
+
+
+def _render(
     request: Request, name: str, context: dict[str, Any], status: int = 200, **headers: str
 ) -> HTMLResponse:
     return templates.TemplateResponse(request, name, context, status_code=status, headers=headers)
 
 
 def _not_found(request: Request, what: str) -> HTMLResponse:
-    return _page(request, "error.html", {"title": "Not found", "message": f"No {what}."}, 404)
+    return _render(request, "error.html", {"title": "Not found", "message": f"No {what}."}, 404)
 
 
 def _home_context(service: Service) -> dict[str, Any]:
     with service.catalog() as catalog:
-        return {"articles": catalog.latest(limit=PAGE), "stats": catalog.stats()}
+        articles, stats = catalog.latest(limit=PAGE), catalog.stats()
+    return {"articles": _with_stories(service, articles), "stats": stats}
 
 
 def _form_token(nonce: str) -> str:
@@ -109,7 +155,7 @@ def _home(
         nonce = secrets.token_hex(16)
     base = {"token_required": service.token_required, "error": None, "url": ""}
     base["csrf"] = _form_token(nonce)
-    response = _page(request, "index.html", base | context, status, **headers)
+    response = _render(request, "index.html", base | context, status, **headers)
     response.set_cookie(
         FORM_COOKIE,
         nonce,
@@ -120,7 +166,7 @@ def _home(
     return response
 
 
-@router.get("/", response_class=HTMLResponse)
+@_page("/")
 def home(request: Request, service: ServiceDep) -> HTMLResponse:
     """Recent articles, a search box and the archive form."""
     return _home(request, service, _home_context(service))
@@ -161,17 +207,17 @@ async def submit(request: Request, service: ServiceDep) -> Response:
     return _home(request, service, context, status, **headers)
 
 
-@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+@_page("/jobs/{job_id}")
 def job_page(request: Request, job_id: str, service: ServiceDep) -> HTMLResponse:
     """A job's progress (the page refreshes itself until the job ends), then its results."""
     job = service.jobs.get(job_id)
     if job is None:
         return _not_found(request, "such job")
     finished = job["status"] in (DONE, FAILED)
-    return _page(request, "job.html", {"job": job, "finished": finished})
+    return _render(request, "job.html", {"job": job, "finished": finished})
 
 
-@router.get("/search", response_class=HTMLResponse)
+@_page("/search")
 def search_page(
     request: Request,
     service: ServiceDep,
@@ -185,35 +231,35 @@ def search_page(
             hits = catalog.search(q, limit=PAGE + 1, offset=offset)
     context = {
         "q": q,
-        "hits": hits[:PAGE],
+        "hits": _with_stories(service, hits[:PAGE]),
         "offset": offset,
         "next_offset": offset + PAGE if len(hits) > PAGE else None,
     }
-    return _page(request, "search.html", context)
+    return _render(request, "search.html", context)
 
 
-@router.get("/articles/{article_id}", response_class=HTMLResponse)
+@_page("/articles/{article_id}")
 def article_page(request: Request, article_id: str, service: ServiceDep) -> HTMLResponse:
     """An article's extracted text (never the archived HTML), metadata, revisions, copies."""
     article = article_record(service, article_id)
     if article is None:
         return _not_found(request, "such article")
-    return _page(request, "article.html", {"article": article})
+    return _render(request, "article.html", {"article": article})
 
 
-@router.get("/stories/{cluster_id}", response_class=HTMLResponse)
+@_page("/stories/{cluster_id}")
 def story_page(request: Request, cluster_id: str, service: ServiceDep) -> HTMLResponse:
     """A story (near-duplicate cluster) and its copies, its origin marked."""
     with service.catalog() as catalog:
         story = catalog.cluster(cluster_id)
     if story is None:
         return _not_found(request, "such story")
-    return _page(request, "story.html", {"story": story})
+    return _render(request, "story.html", {"story": story})
 
 
-@router.get("/crawls", response_class=HTMLResponse)
+@_page("/crawls")
 def crawls_page(request: Request, service: ServiceDep) -> HTMLResponse:
     """Recent crawl runs with their per-source counts."""
     with service.catalog() as catalog:
         runs = [Crawl.model_validate(row) for row in catalog.recent_crawls(PAGE)]
-    return _page(request, "crawls.html", {"crawls": runs})
+    return _render(request, "crawls.html", {"crawls": runs})

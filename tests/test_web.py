@@ -4,6 +4,7 @@ and over plain HTTP: archive a URL from the form, follow the job, find and read 
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 import requests
 
 from tests.apiserver import Server, serve, wait_for_job
-from tests.conftest import ROOT, archive_env
+from tests.conftest import ROOT, Archive, archive_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "build" / "screenshots" / "web.png"
@@ -182,3 +183,102 @@ def test_the_form_refuses_posts_from_other_sites(tmp_path: Path):
         assert accepted.status_code == 422 and "private" in accepted.text
         cookie = accepted.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+@pytest.fixture(scope="module")
+def story(
+    tmp_path_factory: pytest.TempPathFactory, test_site
+) -> Iterator[tuple[Server, dict[str, str]]]:
+    """A server over an archive of the seed and its near-duplicate repost on another path
+    (same site name and title); the URL of each by name ("seed", "repost")."""
+    origin, _ = test_site
+    root = tmp_path_factory.mktemp("story")
+    archive = Archive(root, archive_env(root))
+    urls = {"seed": f"{origin}/seed-repost.html", "repost": f"{origin}/repost-elsewhere.html"}
+    for url in urls.values():  # one at a time: the seed is the story's origin
+        code, results = archive.add(url)
+        assert code == 0 and results[url]["status"] == "archived", results
+    with serve(root, archive.env) as running:
+        yield running, urls
+
+
+def visible_text(html: str) -> str:
+    """The page's text outside tags (attributes left out)."""
+    return re.sub(r"<[^>]*>", " ", html)
+
+
+def test_lists_tell_copies_of_a_story_apart(story):
+    server, urls = story
+    home = requests.get(server.url("/"), timeout=30).text
+    for url in urls.values():
+        assert url in home  # each copy shows where it lives
+    assert home.count('<li class="copy">') == 1 and ">copy</span>" in home
+    assert "origin, " in home and "one of 2 copies" in home
+    search = requests.get(server.url("/search"), params={"q": "NATO"}, timeout=30).text
+    assert all(url in search for url in urls.values()) and '<li class="copy">' in search
+
+    cluster = re.search(r'href="/stories/([^"]+)"', home)
+    assert cluster
+    page = requests.get(server.url(f"/stories/{cluster.group(1)}"), timeout=30).text
+    assert "<th>URL</th>" in page and all(url in page for url in urls.values())
+    assert "origin" in page and ">copy</span>" in page
+
+
+def test_times_are_readable_with_iso_kept(story):
+    server, _ = story
+    home = requests.get(server.url("/"), timeout=30).text
+    article_id = re.search(r'href="/articles/([0-9a-f]{20})"', home)
+    assert article_id
+    for path in ("/", f"/articles/{article_id.group(1)}", "/crawls"):
+        page = requests.get(server.url(path), timeout=30).text
+        times = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+        assert times, path
+        for iso, shown in times:
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(T[\d:.]+(\+00:00|Z)?)?", iso), iso
+            assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}(, \d{2}:\d{2} UTC)?", shown), shown
+        assert not re.search(r"\d{4}-\d{2}-\d{2}T\d", visible_text(page)), path
+
+
+@pytest.mark.parametrize("path", ["/", "/crawls", "/search?q=x"])
+def test_head_answers_like_get_without_a_body(story, path: str):
+    server, _ = story
+    host, port = server.base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(f"HEAD {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        raw = b""
+        while chunk := conn.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    assert b"content-type: text/html" in head.lower() and body == b""
+    assert_safe_headers(requests.head(server.url(path), timeout=30).headers)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_pages_fit_a_phone_screen(story):
+    from playwright.sync_api import sync_playwright
+
+    server, _ = story
+    home = requests.get(server.url("/"), timeout=30).text
+    cluster = re.search(r'href="/stories/([^"]+)"', home)
+    article = re.search(r'href="/articles/([0-9a-f]{20})"', home)
+    assert cluster and article
+    paths = ["/", f"/stories/{cluster.group(1)}", f"/articles/{article.group(1)}", "/crawls"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        for path in paths:
+            page.goto(server.url(path))
+            wide = page.evaluate(
+                "[...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll'))"
+                ".filter(e => e.getBoundingClientRect().right > 390.5).map(e => e.outerHTML"
+                ".slice(0, 80))"
+            )
+            assert wide == [], path
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        page.goto(server.url(paths[1]))  # the story's dates stay on one line
+        heights = page.evaluate(
+            "[...document.querySelectorAll('td.date time')].map(t => t.getClientRects().length)"
+        )
+        assert heights and set(heights) == {1}
+        browser.close()
