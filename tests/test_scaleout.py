@@ -145,7 +145,7 @@ def test_next_run_starts_afresh_and_knows_what_other_workers_archived(tmp_path, 
     # unchanged through Redis, nothing archived twice.
     late = worker(tmp_path, "late", store, redis_url, news)
     before = len(news.article_fetches())
-    proc = late.run("crawl", "--sources", "sources.toml")
+    proc = late.run("crawl", "-v", "--sources", "sources.toml")  # -v: the INFO log says the run
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert len(news.article_fetches()) - before == len(POSTS)
     counts = catalog_rows(late.db, "select new_articles, unchanged from crawl_sources")
