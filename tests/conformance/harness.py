@@ -63,7 +63,7 @@ class CrawlResult:
 
 def make_archive(root: Path) -> Archive:
     """An empty archive in `root` whose crawls can reach loopback only."""
-    return Archive(root, archive_env(root, **NO_EGRESS))
+    return Archive(root, archive_env(root, WIREARCHIVE_DOWNLOAD_TIMEOUT="30", **NO_EGRESS))
 
 
 def sources_file(archive: Archive, site: StaticSite, kind: str, name: str = "blog") -> Path:
