@@ -165,7 +165,8 @@ def test_overlapping_runs_are_refused(archive):
         sources.write_text(f'[[sources]]\nname = "slow"\nurl = "{site.origin}/"\n')
         first = subprocess.Popen(
             [sys.executable, "-m", "archive", "crawl", "--sources", str(sources)],
-            env=archive.env,
+            # Its held pages must not time out before the second run has had its answer.
+            env=archive.env | {"WIREARCHIVE_DOWNLOAD_TIMEOUT": "120"},
             cwd=archive.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
