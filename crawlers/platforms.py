@@ -161,7 +161,6 @@ def wordpress_posts_url(
     api_root: str,
     page: int,
     per_page: int = 100,
-    modified_after: str | None = None,
     route: str = "/wp/v2/posts",
     fields: str | None = None,
 ) -> str:
@@ -170,8 +169,6 @@ def wordpress_posts_url(
     if page < 1 or not 1 <= per_page <= 100:
         raise ValueError("page must be at least 1 and per_page between 1 and 100")
     params = [("per_page", str(per_page)), ("page", str(page))]
-    if modified_after:
-        params.append(("modified_after", modified_after))
     if fields:
         params += [("_fields", fields), ("orderby", "id"), ("order", "asc")]
     return wordpress_route_url(api_root, route, params)
@@ -212,14 +209,9 @@ def _wordpress_list(body: bytes, what: str) -> list[Any]:
     return doc
 
 
-def parse_wordpress_posts(body: bytes) -> list[Entry]:
-    """Parse a `/wp/v2/posts` page; a WP error object raises PlatformError with its code."""
-    return [entry for entry, _ in parse_wordpress_listing(body)]
-
-
 def parse_wordpress_listing(body: bytes) -> list[tuple[Entry, WordPressRefs]]:
     """A `/wp/v2/posts` or `/wp/v2/pages` page: each post's entry, and the author, category
-    and tag ids it names."""
+    and tag ids it names; a WP error object raises PlatformError with its code."""
     listed = []
     for post in _wordpress_list(body, "posts")[:MAX_ENTRIES]:
         entry = _wordpress_entry(post)

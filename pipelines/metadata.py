@@ -10,22 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawlers.entries import unique
+
 
 def _has_time(value: str | None) -> bool:
     return bool(value) and len(value or "") > 10
-
-
-def _terms(*groups: Any) -> list[str]:
-    """Terms of every group in order, without blanks or repeats (case-insensitive)."""
-    seen: set[str] = set()
-    kept = []
-    for group in groups:
-        for term in group or ():
-            clean = " ".join(str(term).split())
-            if clean and clean.casefold() not in seen:
-                seen.add(clean.casefold())
-                kept.append(clean)
-    return kept
 
 
 def merge_listing(article: dict[str, Any], entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -47,14 +36,13 @@ def merge_listing(article: dict[str, Any], entry: dict[str, Any] | None) -> dict
     if platform in ("wordpress", "blogger") and updated:
         merged["modified"] = updated  # the platform's own record, even when never edited
     if platform in ("wordpress", "blogger") and (entry.get("categories") or entry.get("tags")):
-        merged["categories"] = _terms(entry.get("categories"))
-        merged["tags"] = _terms(entry.get("tags"))
+        merged["categories"] = list(unique(entry.get("categories") or ()))
+        merged["tags"] = list(unique(entry.get("tags") or ()))
     else:
-        categories = _terms(merged.get("categories"))
+        categories = list(unique(merged.get("categories") or ()))
         known = {t.casefold() for t in categories}
-        tags = [
-            t for t in _terms(merged.get("tags"), entry.get("terms")) if t.casefold() not in known
-        ]
+        listed = [*(merged.get("tags") or ()), *(entry.get("terms") or ())]
+        tags = [t for t in unique(listed) if t.casefold() not in known]
         merged["categories"], merged["tags"] = categories, tags
     if entry.get("sitename") and (
         platform in ("wordpress", "blogger") or not merged.get("sitename")

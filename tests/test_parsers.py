@@ -20,7 +20,6 @@ from crawlers.platforms import (
     parse_blogger_json,
     parse_wordpress_listing,
     parse_wordpress_names,
-    parse_wordpress_posts,
     parse_wordpress_site,
     wordpress_api_from_links,
     wordpress_posts_url,
@@ -735,7 +734,7 @@ WP_POSTS = [
 
 
 def test_wordpress_posts_page() -> None:
-    assert parse_wordpress_posts(json.dumps(WP_POSTS).encode()) == [
+    assert [e for e, _ in parse_wordpress_listing(json.dumps(WP_POSTS).encode())] == [
         Entry(
             url="https://wp.example/2022/01/09/talks-resume/",
             guid="https://wp.example/?p=4107&lang=en",
@@ -763,7 +762,7 @@ def test_wordpress_invalid_page_error() -> None:
         }
     ).encode()
     with pytest.raises(PlatformError, match="rest_post_invalid_page_number") as exc:
-        parse_wordpress_posts(body)
+        parse_wordpress_listing(body)
     assert exc.value.code == "rest_post_invalid_page_number"
     assert "larger than the number of pages" in str(exc.value)
 
@@ -777,7 +776,7 @@ def test_wordpress_invalid_page_error() -> None:
 )
 def test_not_a_wordpress_page(body: bytes, message: str) -> None:
     with pytest.raises(PlatformError, match=message):
-        parse_wordpress_posts(body)
+        parse_wordpress_listing(body)
 
 
 def test_wordpress_posts_urls() -> None:
@@ -785,11 +784,8 @@ def test_wordpress_posts_urls() -> None:
         wordpress_posts_url("https://wp.example/wp-json/", 2)
         == "https://wp.example/wp-json/wp/v2/posts?per_page=100&page=2"
     )
-    assert wordpress_posts_url(
-        "https://wp.example/wp-json", 1, per_page=50, modified_after="2022-01-09T18:14:00+00:00"
-    ) == (
+    assert wordpress_posts_url("https://wp.example/wp-json", 1, per_page=50) == (
         "https://wp.example/wp-json/wp/v2/posts?per_page=50&page=1"
-        "&modified_after=2022-01-09T18%3A14%3A00%2B00%3A00"
     )
     assert (
         wordpress_posts_url("https://wp.example/index.php?rest_route=/", 3, per_page=10)
