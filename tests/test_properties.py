@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawlers.feeds import FeedError, parse_feed
-from crawlers.platforms import PlatformError, discover, parse_blogger_json, parse_wordpress_posts
+from crawlers.platforms import PlatformError, discover, parse_blogger_json, parse_wordpress_listing
 from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from pipelines.extraction import extract_page
 
@@ -143,7 +143,7 @@ def test_feed_parser_returns_or_raises_feed_error(body):
 @given(JSON)
 def test_json_feeds_and_platform_apis_never_crash(value):
     body = json.dumps(value).encode()
-    for parse in (parse_blogger_json, parse_wordpress_posts):
+    for parse in (parse_blogger_json, parse_wordpress_listing):
         with contextlib.suppress(PlatformError):
             parse(body)
     with contextlib.suppress(FeedError):
