@@ -86,11 +86,19 @@ def archive_urls(
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
-    overrides = {"LOG_LEVEL": log_level, "AUTOTHROTTLE_START_DELAY": 0.0}
+    # Uploads every second, of WARC files closed after a second: an archived URL is told
+    # as soon as the store has it, not at the end of a long --file.
+    overrides = {
+        "LOG_LEVEL": log_level,
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "WIREARCHIVE_UPLOAD_INTERVAL": 1.0,
+        "WIREARCHIVE_WARC_SECONDS": 1.0,
+    }
     settings = _checked_settings(obj, overrides | (extra_settings or {}))
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
-    held: list[dict[str, Any]] = []
+    held: dict[str, dict[str, Any]] = {}  # archived, told once the store has its objects
+    catalog: Catalog | None = None
 
     def report(line: dict[str, Any]) -> None:
         results[line["url"]] = line
@@ -102,19 +110,28 @@ def archive_urls(
     def collect(capture: Any) -> None:
         line = capture.result()
         if line["status"] in (ARCHIVED, DUPLICATE):
-            held.append(line)  # archived once the store has its objects: told after the run
+            held[line["url"]] = line
         else:
             report(line)
 
-    run_spider("urls", settings, collect, urls=unique)
+    def stored() -> None:
+        nonlocal catalog
+        catalog = catalog or Catalog(obj["db"])
+        for url, line in list(held.items()):
+            row = catalog.article(line["id"])
+            if row is not None and not row["pending"]:
+                report(held.pop(url))
+
+    run_spider("urls", settings, collect, on_stored=stored, urls=unique)
     if held:
-        catalog = Catalog(obj["db"])
+        catalog = catalog or Catalog(obj["db"])
         reason = pending_reason(run_state(obj["db"]).upload_error)
-        for line in held:
+        for line in held.values():
             row = catalog.article(line["id"])
             if row is None or row["pending"]:
                 line |= {"status": PENDING, "reason": reason}
             report(line)
+    if catalog is not None:
         catalog.close()
     for url in unique:  # a URL the crawl never answered for is reported, not lost
         if url not in results:

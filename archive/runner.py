@@ -53,14 +53,20 @@ def run_spider(
     spider: str,
     settings: Any,
     on_result: Callable[[Capture], None],
+    on_stored: Callable[[], None] | None = None,
     **spider_args: Any,
 ) -> None:
-    """Run one spider to the end; `on_result` gets every settled Capture as it comes."""
+    """Run one spider to the end; `on_result` gets every settled Capture as it comes, and
+    `on_stored` is called after each upload round has stored objects."""
     from scrapy.crawler import CrawlerProcess
+
+    from pipelines.archive import objects_stored
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
     watch_results(crawler, on_result)
+    if on_stored is not None:
+        crawler.signals.connect(lambda **_: on_stored(), signal=objects_stored, weak=False)
     process.crawl(crawler, **spider_args)
     quiet_failures(settings)
     process.start()

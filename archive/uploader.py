@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from archive.catalog import Catalog
@@ -59,11 +60,14 @@ class Uploader:
         interval: float = 10.0,
         workers: int = 4,
         commit_delay: float = COMMIT_DELAY,
+        warc_seconds: float = 0.0,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.spool = spool
-        self.warc = WarcFile(spool, warc_bytes)
+        self.warc = WarcFile(spool, warc_bytes, warc_seconds)
+        # Told after each upload round, once its rows are committed as no longer pending.
+        self.listeners: list[Callable[[Upload], None]] = []
         self.interval = interval
         self.workers = workers
         self.last: Upload | None = None
@@ -188,6 +192,8 @@ class Uploader:
 
     async def round(self) -> Upload:
         """Upload what is ready now; rows whose objects are all stored stop being pending."""
+        if self.warc.full:  # by age: rotated between rounds only when a capture comes
+            self.commit()
         async with self._lock:
             if self._outage:  # one cheap probe, not a retried attempt per waiting object
                 try:
@@ -214,7 +220,9 @@ class Uploader:
                 logger.warning("the store is reachable again: uploading the spool")
             self._outage = result.error is not None
             self.last = result
-            return result
+        for listener in self.listeners:
+            listener(result)
+        return result
 
     async def _loop(self) -> None:
         while True:

@@ -1,5 +1,6 @@
 """Rotating WARC files in the spool: captures are appended to one open file per process,
-which is closed and handed to the uploader when it reaches the size limit or the run ends."""
+which is closed and handed to the uploader when it reaches the size or age limit or the run
+ends."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import fcntl
 import os
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,11 +36,15 @@ class WarcFile:
     live file from one a killed process left behind.
     """
 
-    def __init__(self, spool: Spool, max_bytes: int = DEFAULT_WARC_BYTES) -> None:
+    def __init__(
+        self, spool: Spool, max_bytes: int = DEFAULT_WARC_BYTES, max_seconds: float = 0.0
+    ) -> None:
         if max_bytes < 1:
             raise ValueError("the WARC size limit must be positive")
         self.spool = spool
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds  # 0: no age limit
+        self._opened = 0.0
         self._file: IO[bytes] | None = None
         self._key: str | None = None
         self._serial = 0
@@ -64,8 +70,12 @@ class WarcFile:
 
     @property
     def full(self) -> bool:
-        """Whether the open file has reached the size limit."""
-        return self._file is not None and self._file.tell() >= self.max_bytes
+        """Whether the open file has reached the size limit, or has been open `max_seconds`
+        (like warcprox's rollover idle time: what it holds reaches the store that soon)."""
+        if self._file is None:
+            return False
+        aged = 0 < self.max_seconds <= time.monotonic() - self._opened
+        return aged or self._file.tell() >= self.max_bytes
 
     def rotate(self) -> str | None:
         """Close the open file and make it ready for upload; its key (None: nothing open)."""
@@ -98,7 +108,7 @@ class WarcFile:
         os.rename(tmp, path.with_name(path.name + OPEN_SUFFIX))
         file.write(warcinfo_record(name))
         file.flush()
-        self._file, self._key = file, key
+        self._file, self._key, self._opened = file, key, time.monotonic()
 
 
 def truncate_to_committed(path: Path, committed: set[str]) -> int:

@@ -13,11 +13,13 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 WIREARCHIVE_DB = os.environ.get("WIREARCHIVE_DB", "wirearchive-data/archive.db")
 WIREARCHIVE_STORE = os.environ.get("WIREARCHIVE_STORE", "wirearchive-data/objects")
 # Objects wait in the spool (default: `spool/` beside the catalog) until the store has them;
-# captures go into WARC files rotated at WIREARCHIVE_WARC_BYTES, and the spool is uploaded
+# captures go into WARC files rotated at WIREARCHIVE_WARC_BYTES (or once open
+# WIREARCHIVE_WARC_SECONDS, if set: `add` uses 1), and the spool is uploaded
 # every WIREARCHIVE_UPLOAD_INTERVAL seconds (and at each rotation and the end of a run) by
 # WIREARCHIVE_UPLOAD_WORKERS threads.
 WIREARCHIVE_SPOOL = os.environ.get("WIREARCHIVE_SPOOL", "")
 WIREARCHIVE_WARC_BYTES = int(os.environ.get("WIREARCHIVE_WARC_BYTES", "100000000"))
+WIREARCHIVE_WARC_SECONDS = float(os.environ.get("WIREARCHIVE_WARC_SECONDS", "0"))
 WIREARCHIVE_UPLOAD_INTERVAL = float(os.environ.get("WIREARCHIVE_UPLOAD_INTERVAL", "10"))
 WIREARCHIVE_UPLOAD_WORKERS = int(os.environ.get("WIREARCHIVE_UPLOAD_WORKERS", "4"))
 # Many crawler processes on one frontier (crawlers/frontier.py, docs/scaling.md): the Redis

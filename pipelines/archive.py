@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Sent after each upload round (kwarg `upload`: archive.spool.Upload): the rows it stored are
+# committed as no longer pending, so a caller can tell those captures archived right away.
+objects_stored = object()
+
 
 class ArchivePipeline:
     """Append captures to the WARC file and index them; the uploader stores the objects."""
@@ -57,12 +61,13 @@ class ArchivePipeline:
         upload_interval: float = 10.0,
         upload_workers: int = 4,
         redis_url: str | None = None,
+        warc_seconds: float = 0.0,
     ) -> None:
         self.db_path = db_path
         self.store_uri = store_uri
         self.near = (threshold, shingle_size)
         self.spool_dir = spool_dir(db_path, spool)
-        self.upload = (warc_bytes, upload_interval, upload_workers)
+        self.upload = (warc_bytes, upload_interval, upload_workers, warc_seconds)
         self.neardup: NearDuplicateIndex | None = None
         self.catalog: Catalog | None = None
         self.uploader: Uploader | None = None
@@ -85,6 +90,7 @@ class ArchivePipeline:
             upload_interval=settings.getfloat("WIREARCHIVE_UPLOAD_INTERVAL", 10.0),
             upload_workers=settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4),
             redis_url=settings.get("WIREARCHIVE_REDIS") or None,
+            warc_seconds=settings.getfloat("WIREARCHIVE_WARC_SECONDS", 0.0),
         )
         pipeline.crawler = crawler
         return pipeline
@@ -101,7 +107,7 @@ class ArchivePipeline:
         )
         if self.state.uploader is None:
             store = open_store(self.store_uri)
-            warc_bytes, interval, workers = self.upload
+            warc_bytes, interval, workers, warc_seconds = self.upload
             uploader = Uploader(
                 Catalog.shared(self.db_path),
                 store,
@@ -109,13 +115,21 @@ class ArchivePipeline:
                 warc_bytes,
                 interval,
                 workers,
+                warc_seconds=warc_seconds,
             )
             uploader.start()
             self.state.uploader = uploader
         self.state.uploader_users += 1
         self.uploader = self.state.uploader
+        self.uploader.listeners.append(self._stored)
+
+    def _stored(self, upload: Any) -> None:
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(objects_stored, upload=upload)
 
     async def close_spider(self) -> None:
+        if self.uploader is not None:
+            self.uploader.listeners.remove(self._stored)
         self.state.uploader_users -= 1
         if self.state.uploader_users == 0 and self.uploader is not None:
             self.state.uploader = None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -354,3 +358,58 @@ def test_unreachable_hosts_give_one_stderr_line_each(archive):
     assert sorted(proc.stderr.splitlines()) == sorted(
         f"failed: {r['url']}: {r['reason']}" for r in results
     ), proc.stderr
+
+
+class _HeldPage(http.server.BaseHTTPRequestHandler):
+    """Answers /held with a page only once the test sets `release`."""
+
+    release = threading.Event()
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            self.send_error(404)
+            return
+        self.release.wait(300)  # the test releases it; 300 s only so no thread lingers
+        body = SEED.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_add_file_prints_each_line_as_its_url_is_archived(archive, test_site):
+    # Piped, a long `add --file` tells each URL once the store has it, not at the end: the
+    # held page is answered only after the other URL's line has come out.
+    origin, _ = test_site
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HeldPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    held = f"http://127.0.0.1:{server.server_address[1]}/held"
+    good = f"{origin}/pages/nature.com.telescope.html"
+    env = archive.env | {"WIREARCHIVE_DOWNLOAD_TIMEOUT": "600"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archive", "add", "--file", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=archive.root,
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(f"{good}\n{held}\n")
+        proc.stdin.close()
+        first = json.loads(proc.stdout.readline())
+        assert (first["url"], first["status"]) == (good, "archived"), first
+        _HeldPage.release.set()
+        second = json.loads(proc.stdout.readline())
+        assert (second["url"], second["status"]) == (held, "archived"), second
+        assert proc.wait(120) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        _HeldPage.release.set()
+        proc.kill()
+        server.shutdown()
