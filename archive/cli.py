@@ -770,9 +770,9 @@ def export(
 ) -> None:
     """Export articles as JSON lines, CSV or Parquet, oldest first, streamed.
 
-    The fields are the same in every format (README: Analysis). Articles still pending are
-    left out; so are exact duplicates unless --include-duplicates. A file is written as
-    FILE.part and renamed when complete.
+    The fields are the same in every format (docs/schema.md: Export schema). Articles still
+    pending are left out; so are exact duplicates unless --include-duplicates. A file is
+    written as FILE.part and renamed when complete.
     """
     from archive.export import Selection
     from archive.progress import ProgressLine

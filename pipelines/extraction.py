@@ -32,7 +32,7 @@ Agencies = tuple[tuple[str, tuple[str, ...]], ...] | None
 EXTRACTOR_VERSION = f"trafilatura {trafilatura.__version__}"
 
 # Chosen by measurement on the 161-page corpus: `python benchmarks/extraction_quality.py`
-# prints these options side by side with trafilatura's defaults (figures in the README).
+# prints these options side by side with trafilatura's defaults (figures in docs/quality.md).
 EXTRACT_OPTIONS: dict[str, Any] = {
     "include_comments": False,
     "include_tables": True,

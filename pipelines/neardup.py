@@ -26,7 +26,7 @@ from pipelines.lshstore import DEFAULT_PREFIX, BandHash, LSHStore, RedisLSH, Sql
 if TYPE_CHECKING:
     import redis
 
-# Chosen by measurement: `python benchmarks/dedup.py` sweeps both (figures in the README).
+# Chosen by measurement: `python benchmarks/dedup.py` sweeps both (figures in docs/quality.md).
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_SHINGLE_SIZE = 4
 NUM_PERM = 128

@@ -32,7 +32,7 @@ def served(small_archive) -> Iterator[tuple[str, dict]]:
     root = archive.root
     port = _free_port()
     log = (root / "datasette.log").open("wb")
-    server = subprocess.Popen(  # as the README says: the live catalog, opened read-only
+    server = subprocess.Popen(  # as docs/analysis.md says: the live catalog, opened read-only
         [sys.executable, "-m", "datasette", "serve", str(archive.db), "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
