@@ -51,9 +51,10 @@ def cli(ctx: click.Context, db: str, store: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")
 @click.pass_obj
 def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
-    """Archive URLs on demand; prints one JSON line per URL.
+    """Archive URLs on demand; prints one JSON line per URL, as each one is settled.
 
-    Status "pending" means the page is captured and indexed but not in the store yet (the
+    A line comes out as soon as its URL is settled (an archived page once the store has its
+    objects), so lines come in the order URLs finish, not the order given. Status "pending" means the page is captured and indexed but not in the store yet (the
     reason says why): its objects wait in the spool until `wirearchive flush`. Exit status 1
     when any URL
     failed, was refused or is pending.
