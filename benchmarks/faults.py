@@ -1,4 +1,5 @@
-"""Every hostile input of tests/hostile.py against the loopback hostile server, with good pages.
+"""Every hostile input of tests/hostile.py against the loopback hostile server, with good pages;
+then the process faults of a crawl: extraction workers killed, SIGTERM, a full disk.
 
 Each group of hostile pages is archived by one `wirearchive add --file -` run together with a
 few good pages of the test site (tests/site.py); each hostile feed or sitemap by one
@@ -7,6 +8,12 @@ table: what each input should end as and what it did (`settled s`: when its line
 the good pages lost (must be 0), the run's peak RSS (VmHWM of the crawling process; the
 largest extraction worker seen, sampled every 50 ms) and its wall time.
 
+The process faults crawl a 200-post site (tests/platforms.py) with two extraction workers,
+inject the fault, then crawl again without it (after `flush` and more space for the full disk):
+a second table says how the faulted run ended (exit status, summary, the longest time the
+catalog went without a new article: a hang shows there), what it archived and failed, and the
+posts still missing after the rerun, which must be 0. The full disk needs root (a tmpfs).
+
     python benchmarks/faults.py
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -31,9 +39,12 @@ if str(ROOT) not in sys.path:
 from tests import hostile, site  # noqa: E402
 from tests.conftest import archive_env  # noqa: E402
 from tests.hostile import GROUPS, SOURCES, Case, SourceCase  # noqa: E402
+from tests.platforms import PlatformSite, make_posts  # noqa: E402
+from tests.site import PAGES  # noqa: E402
 
 GOOD = ["nature.com.telescope.html", "latimes.com.bloomberg.html", "msn.com.university.html"]
 RUN_TIMEOUT = 120
+FAULT_POSTS = 200
 
 
 @dataclass
@@ -184,6 +195,161 @@ def crawl_source(
     return [[case.path, expected(case), observed, ok, f"{run.seconds:.1f}", lost, run]]
 
 
+def _workers(pid: int) -> list[int]:
+    """The extraction workers under the crawl process `pid`: the forkserver's children."""
+    servers = [
+        child
+        for child in _descendants(pid)
+        if b"forkserver" in _cmdline(child) and _ppid(child) == pid
+    ]
+    return [child for child in _descendants(pid) if _ppid(child) in servers]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _articles(db: Path) -> set[str]:
+    if not db.exists():
+        return set()
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return {url for (url,) in conn.execute("select url from articles")}
+    except sqlite3.Error:
+        return set()
+
+
+@dataclass
+class Faulted:
+    """How a crawl under a fault ended."""
+
+    code: int
+    seconds: float
+    summary: bool
+    longest_wait: float
+    failed: int | str
+    stdout: str
+
+
+def crawl_under_fault(root: Path, env: dict[str, str], sources: Path, fault: str) -> Faulted:
+    """Crawl `sources` and inject `fault` (idle-kill, mid-kill, sigterm or none)."""
+    db = Path(env["WIREARCHIVE_DB"])
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "archive", "crawl", "--sources", str(sources)],
+        stdout=subprocess.PIPE,
+        stderr=(root / f"crawl-{fault}.log").open("a"),
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    kills, count, last_change, longest = 0, 0, started, 0.0
+    while proc.poll() is None and time.monotonic() - started < RUN_TIMEOUT * 2:
+        now = time.monotonic()
+        workers = _workers(proc.pid)
+        if fault == "idle-kill" and kills == 0 and len(workers) >= 2 and not count:
+            for pid in workers:  # before any page reached them
+                os.kill(pid, signal.SIGKILL)
+            kills = 1
+        elif fault == "mid-kill" and kills < 5 and count >= 20 * (kills + 1) and workers:
+            for pid in workers:  # both, each time 20 more posts are in
+                os.kill(pid, signal.SIGKILL)
+            kills += 1
+        elif fault == "sigterm" and kills == 0 and count >= 50:
+            proc.send_signal(signal.SIGTERM)
+            kills = 1
+        seen = len(_articles(db))
+        if seen != count:
+            count, last_change = seen, now
+        longest = max(longest, now - last_change)
+        time.sleep(0.25)
+    if proc.poll() is None:
+        proc.kill()
+    stdout = proc.communicate()[0]
+    with sqlite3.connect(db) as conn:  # this run's row (a full disk may have kept it out)
+        row = conn.execute(
+            "select failed from crawl_sources where source = 'blog' order by crawl_id desc"
+        ).fetchone()
+    failed = row[0] if row else "-"
+    return Faulted(
+        proc.returncode,
+        time.monotonic() - started,
+        "discovered" in stdout and "status" in stdout,
+        longest,
+        failed,
+        stdout,
+    )
+
+
+def process_faults(tmp: Path) -> list[list]:
+    """A row per process fault: the faulted crawl, then a rerun; posts missing after it."""
+    posts = make_posts(FAULT_POSTS, list(PAGES.values()))
+    rows = []
+    with PlatformSite("news", posts) as blog:
+        wanted = {blog.post_url(p) for p in posts}
+        for fault in ("none", "idle-kill", "mid-kill", "sigterm", "disk-full"):
+            root = tmp / f"fault-{fault}"
+            root.mkdir()
+            sources = root / "sources.toml"
+            sources.write_text(f'[[sources]]\nname = "blog"\nurl = "{blog.origin}/"\n')
+            disk = root / "disk"
+            if fault == "disk-full":
+                disk.mkdir()
+                if (
+                    os.geteuid() != 0
+                    or subprocess.run(
+                        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)]
+                    ).returncode
+                ):
+                    rows.append([fault, "needs root (a tmpfs)", "", "", "", "", "", ""])
+                    continue
+            db = (disk if fault == "disk-full" else root) / "archive.db"
+            env = archive_env(root, WIREARCHIVE_DB=str(db), WIREARCHIVE_EXTRACT_WORKERS="2")
+            try:
+                run = crawl_under_fault(root, env, sources, fault)
+                archived = len(_articles(db) & wanted)
+                if fault == "disk-full":
+                    subprocess.run(["mount", "-o", "remount,size=256m", str(disk)], check=True)
+                subprocess.run(
+                    [sys.executable, "-m", "archive", "flush"],
+                    env=env,
+                    cwd=root,
+                    capture_output=True,
+                    timeout=RUN_TIMEOUT,
+                )
+                rerun = crawl_under_fault(root, env, sources, "none")
+                missing = len(wanted - _articles(db))
+            finally:
+                if fault == "disk-full":
+                    subprocess.run(["umount", "-l", str(disk)])
+            status = next(
+                (ln.split()[1] for ln in run.stdout.splitlines() if ln.startswith("blog ")), "?"
+            )
+            rows.append(
+                [
+                    fault,
+                    f"exit {run.code}, {status}, summary {'yes' if run.summary else 'NO'}",
+                    f"{run.seconds:.1f}",
+                    f"{run.longest_wait:.1f}",
+                    f"{archived}/{len(wanted)}",
+                    str(run.failed),
+                    f"exit {rerun.code}",
+                    str(missing),
+                ]
+            )
+    return rows
+
+
 def main() -> None:
     rows: list[list] = []
     with (
@@ -196,6 +362,7 @@ def main() -> None:
         for case in SOURCES:
             root = Path(tmp, case.path.strip("/"))
             rows += [["listing", *r] for r in crawl_source(case, origin, site_origin, root, asked)]
+        faults = process_faults(Path(tmp))
     print(f"# Hostile inputs, {os.cpu_count()} cpus, download timeout 2 s, 20 MiB size cap")
     print()
     print(
@@ -208,8 +375,20 @@ def main() -> None:
             f"| {group} | `{path}` | {cell(want, 70)} | {cell(got)} | {'yes' if ok else 'NO'} "
             f"| {at} | {lost} | {run.main_mb:.0f} | {run.worker_mb:.0f} | {run.seconds:.1f} |"
         )
+    print()
+    print(f"# Process faults: a {FAULT_POSTS}-post site, 2 extraction workers, then a rerun")
+    print()
+    print(
+        "| fault | faulted run | wall s | longest wait for a new article s | archived "
+        "| failed | rerun | posts missing after rerun |"
+    )
+    print("|---|---|--:|--:|--:|--:|---|--:|")
+    for row in faults:
+        print("| " + " | ".join(row) + " |")
     if any(not r[4] or r[6] for r in rows):
         sys.exit("some input did not end as expected, or a good page was lost")
+    if any(r[-1] not in ("0", "") or "summary NO" in r[1] for r in faults):
+        sys.exit("a process fault lost posts or ended without a summary")
 
 
 if __name__ == "__main__":

@@ -143,31 +143,40 @@ class ExtractPipeline:
         self._progress = time.monotonic()
 
     async def _extract(self, args: tuple[Any, ...]) -> dict | None:
-        """The worker's result for one page; a page whose pool broke, stuck or lost its
-        worker under it is tried once more on a new pool."""
-        for attempt in (1, 2):
+        """The worker's result for one page. A page whose worker died, or whose pool broke or
+        stalled, is tried once more on a new pool: a dead worker may have held the pool's
+        channel lock (pebble #163), which would stall every page after it. A page whose pool
+        was replaced under it, for another page, goes again without that counting."""
+        failures = 0
+        while True:
             pool, future = self._schedule(args)
-            waiting = asyncio.wrap_future(future)
-            waited_from = time.monotonic()
-            while not waiting.done():
-                await asyncio.wait([waiting], timeout=1.0)
-                quiet = time.monotonic() - max(waited_from, self._progress)
-                if not waiting.done() and quiet > self.timeout + self.stall_grace:
-                    future.cancel()
-                    waiting.cancel()
-                    self._replace_pool(pool)
-                    if attempt == 2:
-                        raise PoolStalled(quiet)
-                    break
-            else:
-                try:
-                    return waiting.result()
-                except (BrokenProcessPool, ProcessExpired):
-                    if attempt == 2:
-                        raise
-                    if not isinstance(waiting.exception(), ProcessExpired):
-                        self._replace_pool(pool)
-        raise AssertionError("unreachable")
+            try:
+                return await self._outcome(pool, future)
+            except PoolReplaced:
+                continue
+            except (BrokenProcessPool, ProcessExpired, PoolStalled):
+                self._replace_pool(pool)
+                failures += 1
+                if failures == 2:
+                    raise
+
+    async def _outcome(self, pool: ProcessPool, future: Future) -> dict | None:
+        """Wait for `future` of `pool`; PoolStalled when the pool finishes no page for too
+        long, PoolReplaced when it was replaced meanwhile (a stopped pebble pool never ends
+        the futures it held)."""
+        waiting = asyncio.wrap_future(future)
+        waited_from = time.monotonic()
+        while True:
+            done, _ = await asyncio.wait([waiting], timeout=1.0)
+            if done:
+                return waiting.result()
+            if pool is not self._pool:
+                future.cancel()
+                raise PoolReplaced
+            quiet = time.monotonic() - max(waited_from, self._progress)
+            if quiet > self.timeout + self.stall_grace:
+                future.cancel()
+                raise PoolStalled(quiet)
 
     async def process_item(self, item: Capture) -> Capture:
         if item.status is not None:
@@ -204,10 +213,14 @@ class ExtractPipeline:
 
 
 class PoolStalled(Exception):
-    """The extraction pool finished no page for too long, twice."""
+    """The extraction pool finished no page for too long."""
 
     def __init__(self, quiet: float) -> None:
         super().__init__(f"the worker pool finished no page in {quiet:.0f} s, twice")
+
+
+class PoolReplaced(Exception):
+    """The pool a page waited on was replaced (for another page) before it answered."""
 
 
 def limit_memory(megabytes: int) -> None:

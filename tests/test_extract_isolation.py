@@ -137,6 +137,31 @@ def test_pages_in_flight_on_killed_workers_are_tried_again(tmp_path):
     assert [(r.status, r.reason) for r in results] == [(None, None)] * 4
 
 
+def test_pages_on_a_pool_replaced_for_another_page_are_tried_again(tmp_path):
+    # One worker dies under its page: the pool is replaced (a dead worker may hold pebble's
+    # channel lock), and pebble never ends the futures a stopped pool held, so the page on
+    # the other worker waited until the stall limit (here far beyond the test's patience).
+    good = SEED.read_bytes() + f"<!--HOLD:{tmp_path}-->".encode()
+    pipeline = HoldingExtract(workers=2, agencies=None, timeout=600.0, stall_grace=600.0)
+    pipeline.open_spider()
+
+    async def run() -> list[Capture]:
+        items = [_capture(n, good) for n in range(2)]
+        work = asyncio.gather(*(pipeline.process_item(item) for item in items))
+        while len(list(tmp_path.glob("worker-*"))) < 2:
+            await asyncio.sleep(0.02)
+        first = min(tmp_path.glob("worker-*"))
+        os.kill(int(first.name.split("-")[1]), signal.SIGKILL)
+        (tmp_path / "go").touch()
+        return await asyncio.wait_for(work, 90)
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pipeline.close_spider()
+    assert [(r.status, r.reason) for r in results] == [(None, None)] * 2
+
+
 class StuckPool:
     """A pool whose scheduler thread hangs (pebble blocked writing to a dead worker's pipe):
     fault injection, as a real pool stuck so cannot be made on demand."""
