@@ -54,6 +54,10 @@ def write_transaction(db: Database) -> Iterator[Database]:
         raise
 
 
+class CatalogError(Exception):
+    """The catalog file cannot be opened: not a SQLite file, a folder, unreadable."""
+
+
 class Catalog:
     """Articles, captures and search over one SQLite file (WAL mode, versioned schema)."""
 
@@ -85,15 +89,20 @@ class Catalog:
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
+        if path.is_dir():
+            raise CatalogError(f"cannot open the catalog {path}: it is a folder, not a file")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = Database(path)
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        # Statements that open a transaction of their own take the write lock first too.
-        self.db.conn.isolation_level = "IMMEDIATE"
-        self.schema_version = migrate(self.db)
+        try:
+            self.db = Database(path)
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            # Statements that open a transaction of their own take the write lock first too.
+            self.db.conn.isolation_level = "IMMEDIATE"
+            self.schema_version = migrate(self.db)
+        except sqlite3.DatabaseError as exc:  # not a SQLite file, unreadable, ...
+            raise CatalogError(f"cannot open the catalog {path}: {exc}") from None
 
     def close(self) -> None:
         """Close the connection."""

@@ -54,9 +54,9 @@ def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool
     """Archive URLs on demand; prints one JSON line per URL, as each one is settled.
 
     A line comes out as soon as its URL is settled (an archived page once the store has its
-    objects), so lines come in the order URLs finish, not the order given. Status "pending" means the page is captured and indexed but not in the store yet (the
-    reason says why): its objects wait in the spool until `wirearchive flush`. Exit status 1
-    when any URL
+    objects), so lines come in the order URLs finish, not the order given. Status "pending"
+    means the page is captured and indexed but not in the store yet (the reason says why):
+    its objects wait in the spool until `wirearchive flush`. Exit status 1 when any URL
     failed, was refused or is pending.
     """
     wanted = list(urls)
@@ -934,5 +934,11 @@ def _catalog(obj: dict[str, str]) -> Any:
 
 
 def main() -> None:
-    """Console entry point."""
-    cli()
+    """Console entry point: a catalog that cannot be opened is one line, not a traceback."""
+    from archive.catalog import CatalogError
+
+    try:
+        cli()
+    except CatalogError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

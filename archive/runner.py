@@ -28,7 +28,7 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Any:
 
 def check_config(settings: Any) -> None:
     """Raise ConfigError for a bad setting before any crawl starts."""
-    from archive.catalog import Catalog
+    from archive.catalog import Catalog, CatalogError
     from archive.spool import Spool, SpoolError
     from archive.store import StoreError, open_store
     from archive.uploader import spool_dir
@@ -45,7 +45,7 @@ def check_config(settings: Any) -> None:
         Spool(spool_dir(db, settings.get("WIREARCHIVE_SPOOL")), store.uri, catalog=db).close()
         if settings.getint("WIREARCHIVE_WARC_BYTES") < 1:
             raise ValueError("WIREARCHIVE_WARC_BYTES must be a positive number of bytes")
-    except (ValueError, StoreError, SpoolError, RuntimeError, OSError) as exc:
+    except (ValueError, StoreError, SpoolError, CatalogError, RuntimeError, OSError) as exc:
         raise ConfigError(str(exc)) from None
 
 
