@@ -18,6 +18,7 @@ from htmldate.extractors import get_external_parser
 from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.external import jt_stoplist_init
+from trafilatura.settings import Document
 from trafilatura.utils import detect_encoding
 from w3lib.encoding import html_to_unicode
 
@@ -73,7 +74,11 @@ def extract_article(html: str, url: str, options: dict[str, Any] | None = None) 
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, **(EXTRACT_OPTIONS if options is None else options)
     )
-    text = (doc.text or "").strip() if doc is not None else ""
+    if doc is None:
+        return None
+    if not isinstance(doc, Document):
+        raise TypeError("extraction options must not ask trafilatura for a dict (as_dict)")
+    text = (doc.text or "").strip()
     if len(text) < MIN_TEXT_CHARS:
         return None
     # trafilatura works on a copy of the tree: the page's own markup is all still here.
@@ -194,7 +199,9 @@ def warm_up() -> int:
     # their language) and jusText's stoplist of all languages.
     _language_identifier().classify("a warm-up sentence in English")
     jt_stoplist_init()
-    pages = sorted(p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html"))
+    pages = sorted(
+        (p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html")), key=lambda p: p.name
+    )
     extracted = sum(
         extract_page(page.read_bytes(), "text/html", f"https://example.com/{page.name}") is not None
         for page in pages
