@@ -19,7 +19,6 @@ from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.external import jt_stoplist_init
 from trafilatura.settings import Document
-from trafilatura.utils import detect_encoding
 from w3lib.encoding import html_to_unicode
 
 from pipelines import pagemeta
@@ -167,7 +166,10 @@ def extract_page(
 ) -> dict | None:
     """Decode, extract and attribute one page, with the text's hash and MinHash signature
     (the CPU-bound parts of dedup)."""
-    _, html = html_to_unicode(content_type or None, body, auto_detect_fun=_sniff_encoding)
+    # Browser-like: BOM, header, <meta>, then UTF-8 when the bytes are valid UTF-8, else the
+    # likeliest encoding for the bytes and the URL's domain (a windows-1251 or Latin-1 page
+    # that declares none must not be archived as U+FFFD replacement characters).
+    _, html = html_to_unicode(content_type or None, body, url=url)
     article = extract_article(html.replace("\x00", ""), url)
     if article is not None:
         text = article["text"]
@@ -175,13 +177,6 @@ def extract_page(
         article["content_sha256"] = content_sha256(text)
         article["minhash"] = signature(text, shingle_size).tobytes()
     return article
-
-
-def _sniff_encoding(body: bytes) -> str | None:
-    """The encoding of a page that declares none: UTF-8 when it decodes as such, else the
-    likeliest guess. Without it w3lib decodes as UTF-8, and a windows-1251 or Latin-1 page
-    would be archived as a text of U+FFFD replacement characters."""
-    return next(iter(detect_encoding(body)), None)
 
 
 @lru_cache(maxsize=4)
