@@ -209,7 +209,7 @@ class Catalog:
 
     def _keep_revision(self, version: dict[str, Any], superseded_at: str) -> None:
         """An article version that is no longer its current text, as a `revisions` row."""
-        self.db["revisions"].insert(
+        self.db.table("revisions").insert(
             {
                 "id": f"{version['id']}:{_version(version)[:16]}",
                 "article_id": version["id"],
@@ -256,7 +256,7 @@ class Catalog:
         if not keys:
             return 0
         with write_transaction(self.db):
-            self.db["pending_objects"].delete_where(
+            self.db.table("pending_objects").delete_where(
                 f"key in ({', '.join('?' for _ in keys)})", list(keys)
             )
             cursor = self.db.execute(
@@ -424,7 +424,7 @@ class Catalog:
     def start_crawl(self, started_at: str, pid: int, sources_file: str | None) -> int:
         """A new `crawls` row, status running; its id."""
         with write_transaction(self.db):
-            table = self.db["crawls"].insert(
+            table = self.db.table("crawls").insert(
                 {
                     "started_at": started_at,
                     "status": "running",
@@ -432,17 +432,19 @@ class Catalog:
                     "sources_file": sources_file,
                 }
             )
+        if table.last_pk is None:
+            raise RuntimeError("the new crawls row has no id")
         return int(table.last_pk)
 
     def finish_crawl(self, crawl_id: int, finished_at: str, status: str) -> None:
         """Close a `crawls` row with its final status."""
         with write_transaction(self.db):
-            self.db["crawls"].update(crawl_id, {"finished_at": finished_at, "status": status})
+            self.db.table("crawls").update(crawl_id, {"finished_at": finished_at, "status": status})
 
     def record_crawl_source(self, row: dict[str, Any]) -> None:
         """The per-source counts of one crawl."""
         with write_transaction(self.db):
-            self.db["crawl_sources"].upsert(row, pk=("crawl_id", "source"))
+            self.db.table("crawl_sources").upsert(row, pk=("crawl_id", "source"))
 
     def crawl_sources(self, crawl_id: int) -> list[dict[str, Any]]:
         """Per-source rows of one crawl."""

@@ -35,7 +35,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
     @property
     def origin(self) -> str:
-        host, port = self.server.server_address[:2]
+        address = self.server.server_address
+        if not isinstance(address, tuple):
+            raise TypeError(f"the demo site is served over TCP, not at {address!r}")
+        host, port = address[:2]
         return f"http://{host}:{port}"
 
     def log_message(self, format: str, *args: Any) -> None:

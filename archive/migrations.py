@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 
 def _v1_articles_and_captures(db: Database) -> None:
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": str,
             "url": str,
@@ -44,15 +44,15 @@ def _v1_articles_and_captures(db: Database) -> None:
         not_null={"url", "canonical_url", "text", "content_sha256", "raw_key", "json_key"},
         if_not_exists=True,
     )
-    articles = db["articles"]
+    articles = db.table("articles")
     articles.create_index(["content_sha256"], if_not_exists=True)
     articles.create_index(["canonical_url"], if_not_exists=True)
     articles.create_index(["url"], if_not_exists=True)
     articles.create_index(["published"], if_not_exists=True)
     articles.create_index(["wire_source"], if_not_exists=True)
-    if not db["articles_fts"].exists():
+    if not db.table("articles_fts").exists():
         articles.enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
-    db["captures"].create(
+    db.table("captures").create(
         {
             "id": str,
             "url": str,
@@ -70,12 +70,12 @@ def _v1_articles_and_captures(db: Database) -> None:
         foreign_keys=[("article_id", "articles", "id")],
         if_not_exists=True,
     )
-    db["captures"].create_index(["article_id"], if_not_exists=True)
-    db["captures"].create_index(["url"], if_not_exists=True)
+    db.table("captures").create_index(["article_id"], if_not_exists=True)
+    db.table("captures").create_index(["url"], if_not_exists=True)
 
 
 def _v2_ledger_revisions_crawls(db: Database) -> None:
-    db["ledger"].create(
+    db.table("ledger").create(
         {
             "url": str,
             "source": str,
@@ -92,8 +92,8 @@ def _v2_ledger_revisions_crawls(db: Database) -> None:
         pk="url",
         if_not_exists=True,
     )
-    db["ledger"].create_index(["source"], if_not_exists=True)
-    db["revisions"].create(
+    db.table("ledger").create_index(["source"], if_not_exists=True)
+    db.table("revisions").create(
         {
             "id": str,
             "article_id": str,
@@ -109,8 +109,8 @@ def _v2_ledger_revisions_crawls(db: Database) -> None:
         foreign_keys=[("article_id", "articles", "id")],
         if_not_exists=True,
     )
-    db["revisions"].create_index(["article_id"], if_not_exists=True)
-    db["crawls"].create(
+    db.table("revisions").create_index(["article_id"], if_not_exists=True)
+    db.table("crawls").create(
         {
             "id": int,
             "started_at": str,
@@ -122,7 +122,7 @@ def _v2_ledger_revisions_crawls(db: Database) -> None:
         pk="id",
         if_not_exists=True,
     )
-    db["crawl_sources"].create(
+    db.table("crawl_sources").create(
         {
             "crawl_id": int,
             "source": str,
@@ -150,27 +150,27 @@ def _v2_ledger_revisions_crawls(db: Database) -> None:
 
 
 def _v3_listing_metadata(db: Database) -> None:
-    columns = db["articles"].columns_dict
+    columns = db.table("articles").columns_dict
     if "guid" not in columns:
-        db["articles"].add_column("guid", str)
+        db.table("articles").add_column("guid", str)
     if "listing" not in columns:
-        db["articles"].add_column("listing", str)
+        db.table("articles").add_column("listing", str)
 
 
 def _v4_near_duplicates(db: Database) -> None:
-    if "similarity" not in db["articles"].columns_dict:
-        db["articles"].add_column("similarity", float)
-    db["articles"].create_index(["cluster_id"], if_not_exists=True)
-    db["minhashes"].create(
+    if "similarity" not in db.table("articles").columns_dict:
+        db.table("articles").add_column("similarity", float)
+    db.table("articles").create_index(["cluster_id"], if_not_exists=True)
+    db.table("minhashes").create(
         {"article_id": str, "cluster_id": str, "first_seen": str, "signature": bytes},
         pk="article_id",
         if_not_exists=True,
     )
-    db["minhashes"].create_index(["cluster_id"], if_not_exists=True)
-    db["lsh_bands"].create({"band": int, "hash": int, "article_id": str}, if_not_exists=True)
-    db["lsh_bands"].create_index(["band", "hash"], if_not_exists=True)
-    db["lsh_bands"].create_index(["article_id"], if_not_exists=True)
-    db["clusters"].create(
+    db.table("minhashes").create_index(["cluster_id"], if_not_exists=True)
+    db.table("lsh_bands").create({"band": int, "hash": int, "article_id": str}, if_not_exists=True)
+    db.table("lsh_bands").create_index(["band", "hash"], if_not_exists=True)
+    db.table("lsh_bands").create_index(["article_id"], if_not_exists=True)
+    db.table("clusters").create(
         {
             "id": str,
             "size": int,
@@ -187,7 +187,7 @@ def _v4_near_duplicates(db: Database) -> None:
 def _v5_warc_files_and_spool(db: Database) -> None:
     """Captures as records inside rotating WARC files (key, offset, length; revisits), and
     rows that stay pending while their objects wait in the local spool."""
-    captures = db["captures"].columns_dict
+    captures = db.table("captures").columns_dict
     for name, kind in (
         ("record_type", str),
         ("warc_offset", int),
@@ -195,31 +195,33 @@ def _v5_warc_files_and_spool(db: Database) -> None:
         ("refers_to", str),
     ):
         if name not in captures:
-            db["captures"].add_column(name, kind)
-    articles = db["articles"].columns_dict
+            db.table("captures").add_column(name, kind)
+    articles = db.table("articles").columns_dict
     for name, kind in (("capture_id", str), ("raw_offset", int), ("raw_length", int)):
         if name not in articles:
-            db["articles"].add_column(name, kind)
+            db.table("articles").add_column(name, kind)
     if "pending" not in articles:
-        db["articles"].add_column("pending", int, not_null_default=0)
-    revisions = db["revisions"].columns_dict
+        db.table("articles").add_column("pending", int, not_null_default=0)
+    revisions = db.table("revisions").columns_dict
     for name in ("raw_offset", "raw_length"):
         if name not in revisions:
-            db["revisions"].add_column(name, int)
+            db.table("revisions").add_column(name, int)
     db.execute(
         "create index if not exists idx_articles_pending on articles(pending) where pending = 1"
     )
-    db["articles"].create_index(["json_key"], if_not_exists=True)
-    db["articles"].create_index(["first_seen", "id"], if_not_exists=True)  # export order
-    db["revisions"].create_index(["json_key"], if_not_exists=True)
-    db["captures"].create_index(["payload_sha256"], if_not_exists=True)
-    db["captures"].create_index(["warc_key"], if_not_exists=True)
-    db["pending_objects"].create({"key": str, "created_at": str}, pk="key", if_not_exists=True)
+    db.table("articles").create_index(["json_key"], if_not_exists=True)
+    db.table("articles").create_index(["first_seen", "id"], if_not_exists=True)  # export order
+    db.table("revisions").create_index(["json_key"], if_not_exists=True)
+    db.table("captures").create_index(["payload_sha256"], if_not_exists=True)
+    db.table("captures").create_index(["warc_key"], if_not_exists=True)
+    db.table("pending_objects").create(
+        {"key": str, "created_at": str}, pk="key", if_not_exists=True
+    )
 
 
 def _v6_ingested_warcs(db: Database) -> None:
     """WARC files of the store that `wirearchive ingest` has indexed (skipped next time)."""
-    db["ingested_warcs"].create(
+    db.table("ingested_warcs").create(
         {"key": str, "captures": int, "ingested_at": str}, pk="key", if_not_exists=True
     )
 
@@ -242,12 +244,12 @@ def _v8_gone_protected_listed(db: Database) -> None:
     """Posts that left their platform (`gone_at`) or went behind a password (`protected`)
     stay in the archive, marked; the ledger remembers which URLs the source's listing named
     last time (`listed`, `listed_via`), so that one that leaves it is checked once more."""
-    articles = db["articles"]
+    articles = db.table("articles")
     if "gone_at" not in articles.columns_dict:
         articles.add_column("gone_at", str)
     if "protected" not in articles.columns_dict:
         articles.add_column("protected", int, not_null_default=0)
-    ledger = db["ledger"]
+    ledger = db.table("ledger")
     if "listed" not in ledger.columns_dict:
         ledger.add_column("listed", int)
     if "listed_via" not in ledger.columns_dict:

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
@@ -186,7 +186,7 @@ class S3Store:
         self,
         bucket: str,
         prefix: str = "",
-        client: object | None = None,
+        client: Any = None,
         multipart_bytes: int = MULTIPART_BYTES,
     ) -> None:
         self.bucket = bucket
@@ -322,7 +322,7 @@ class S3Store:
             raise StoreError(f"S3 head {self.bucket}/{full_key} failed: {exc}") from exc
 
 
-def make_s3_client() -> object:
+def make_s3_client() -> Any:
     """A boto3 S3 client with standard retries and the checksum settings S3-compatible
     stores need (boto3 1.36+ otherwise sends checksums some of them reject)."""
     import boto3

@@ -179,7 +179,8 @@ async def submit(request: Request, service: ServiceDep) -> Response:
     form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), max_num_fields=10)
     url = (form.get("url") or [""])[0].strip()
     status, error, headers = 200, None, {}
-    authorized = service.authorized((form.get("token") or [None])[0])
+    tokens = form.get("token")
+    authorized = service.authorized(tokens[0] if tokens else None)
     if why := _cross_site(request, form):
         status, error = 403, f"Not archived: {why}. Reload this page and submit the form again."
     elif wait := service.throttle(client_of(request), authorized):

@@ -50,7 +50,7 @@ def capture_response(response: Response, source: str) -> Capture:
         fetched_at=now_iso(),
         ip_address=str(response.ip_address) if response.ip_address else None,
     )
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     mime = content_type.split(";")[0].strip()
     if mime and mime not in HTML_TYPES:
         return capture.settle(FAILED, f"not HTML: {mime}")

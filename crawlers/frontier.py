@@ -108,7 +108,7 @@ class LeasedQueue(PriorityQueue):
         self.held_key = held_key
         self._take = server.register_script(_TAKE)
 
-    def pop(self, timeout: int = 0) -> tuple[Request, bytes] | None:  # type: ignore[override]
+    def pop(self, timeout: int = 0) -> tuple[Request, bytes] | None:
         """The best request and its encoding (to finish it with), or None."""
         data = self._take(keys=[self.key, self.held_key])
         return (self._decode_request(data), data) if data else None
@@ -130,7 +130,7 @@ class RedisFrontier(Scheduler):
         self.lease = settings.getfloat("WIREARCHIVE_REDIS_LEASE", 30.0)
         self.seed_only = settings.getbool("WIREARCHIVE_SEED_ONLY")
         self.worker = worker_name()
-        self.run: str | None = None
+        self.run = ""  # the run this worker joined; set by open(), like base
         self.base = ""
         self.seeded = False
         self.held: dict[int, tuple[Request, bytes]] = {}
@@ -260,7 +260,7 @@ class RedisFrontier(Scheduler):
             slot.nextcall.schedule()
 
         self._waking = True
-        reactor.callLater(POLL_INTERVAL, wake)  # type: ignore[attr-defined]
+        reactor.callLater(POLL_INTERVAL, wake)  # type: ignore[arg-type]  # zope method seen as unbound
 
     def _finish_done(self) -> None:
         """Finish the held requests Scrapy's engine no longer has in progress."""

@@ -59,14 +59,15 @@ class RetryAfterMiddleware(RetryMiddleware):
         meta["download_timeout"] = limit / 2 if first else max(left, MIN_RETRY_SECONDS)
         meta[STARTED] = monotonic()
 
-    async def process_response(
+    async def process_response(  # type: ignore[override]  # Scrapy awaits coroutine hooks
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         left = self._spend(request)
         if left < MIN_RETRY_SECONDS:
             return response
         if response.status in (429, 503) and not request.meta.get("dont_retry"):
-            wait = retry_after_seconds(response.headers.get(b"Retry-After", b"").decode("latin-1"))
+            header = response.headers.get(b"Retry-After") or b""
+            wait = retry_after_seconds(header.decode("latin-1"))
             if wait is not None:
                 limit = self.crawler.settings.getfloat("WIREARCHIVE_MAX_RETRY_AFTER")
                 if wait > limit:

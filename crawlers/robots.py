@@ -20,6 +20,7 @@ from scrapy.exceptions import (
 )
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._stats.inc_value("robotstxt/unavailable")
         parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
         deferred = self._parsers[netloc]
+        if not isinstance(deferred, Deferred):
+            raise TypeError(f"robots.txt of {netloc} failed, but it was not being fetched")
         self._parsers[netloc] = parser
         deferred.callback(parser)
         return None

@@ -132,10 +132,9 @@ class CrawlRecorder:
         stats.set_value("wa/source_row", row)
         catalog = Catalog.shared(self.crawler.settings.get("WIREARCHIVE_DB"))
         try:
-            crawl_id = self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID") or None
-            own_crawl = crawl_id is None  # run by `scrapy crawl`, not `wirearchive crawl`
-            if own_crawl:
-                crawl_id = catalog.start_crawl(self.started_at, os.getpid(), None)
+            given_id = self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID")
+            own_crawl = not given_id  # run by `scrapy crawl`, not `wirearchive crawl`
+            crawl_id = given_id or catalog.start_crawl(self.started_at, os.getpid(), None)
             catalog.record_crawl_source({"crawl_id": crawl_id, **row})
             if own_crawl:
                 catalog.finish_crawl(crawl_id, now_iso(), status)

@@ -326,6 +326,7 @@ class ArchivePipeline:
         """Point `duplicate_of` only at an archived article: if the original of this run failed
         to archive, fall back to another archived copy, or make this copy the original."""
         assert self.catalog is not None and item.duplicate_of and item.content_sha256
+        assert item.article_id
         pending = self._in_flight.get(item.duplicate_of)
         if pending is not None and await asyncio.shield(pending):
             return

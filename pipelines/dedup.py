@@ -102,7 +102,7 @@ class DedupPipeline:
         return known
 
     def _exact(self, item: Capture) -> None:
-        assert self.catalog is not None and item.content_sha256
+        assert self.catalog is not None and item.content_sha256 and item.article_id
         original = self.state.id_of_hash.get(item.content_sha256)
         if original is None and self.shared is not None:
             original = self.shared.claim(item.content_sha256, item.article_id)

@@ -18,7 +18,7 @@ from htmldate.extractors import get_external_parser
 from lxml.html import HtmlElement
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.external import jt_stoplist_init
-from trafilatura.utils import detect_encoding
+from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
 from pipelines import pagemeta
@@ -73,7 +73,11 @@ def extract_article(html: str, url: str, options: dict[str, Any] | None = None) 
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, **(EXTRACT_OPTIONS if options is None else options)
     )
-    text = (doc.text or "").strip() if doc is not None else ""
+    if doc is None:
+        return None
+    if not isinstance(doc, Document):
+        raise TypeError("extraction options must not ask trafilatura for a dict (as_dict)")
+    text = (doc.text or "").strip()
     if len(text) < MIN_TEXT_CHARS:
         return None
     # trafilatura works on a copy of the tree: the page's own markup is all still here.
@@ -162,7 +166,10 @@ def extract_page(
 ) -> dict | None:
     """Decode, extract and attribute one page, with the text's hash and MinHash signature
     (the CPU-bound parts of dedup)."""
-    _, html = html_to_unicode(content_type or None, body, auto_detect_fun=_sniff_encoding)
+    # Browser-like: BOM, header, <meta>, then UTF-8 when the bytes are valid UTF-8, else the
+    # likeliest encoding for the bytes and the URL's domain (a windows-1251 or Latin-1 page
+    # that declares none must not be archived as U+FFFD replacement characters).
+    _, html = html_to_unicode(content_type or None, body, url=url)
     article = extract_article(html.replace("\x00", ""), url)
     if article is not None:
         text = article["text"]
@@ -170,13 +177,6 @@ def extract_page(
         article["content_sha256"] = content_sha256(text)
         article["minhash"] = signature(text, shingle_size).tobytes()
     return article
-
-
-def _sniff_encoding(body: bytes) -> str | None:
-    """The encoding of a page that declares none: UTF-8 when it decodes as such, else the
-    likeliest guess. Without it w3lib decodes as UTF-8, and a windows-1251 or Latin-1 page
-    would be archived as a text of U+FFFD replacement characters."""
-    return next(iter(detect_encoding(body)), None)
 
 
 @lru_cache(maxsize=4)
@@ -194,7 +194,9 @@ def warm_up() -> int:
     # their language) and jusText's stoplist of all languages.
     _language_identifier().classify("a warm-up sentence in English")
     jt_stoplist_init()
-    pages = sorted(p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html"))
+    pages = sorted(
+        (p for p in SAMPLE_POSTS.iterdir() if p.name.endswith(".html")), key=lambda p: p.name
+    )
     extracted = sum(
         extract_page(page.read_bytes(), "text/html", f"https://example.com/{page.name}") is not None
         for page in pages

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -266,11 +266,11 @@ class RedisLSH:
 
     def cluster_of(self, article_id: str) -> str | None:
         value = self.client.hget(self._key("cluster"), article_id)
-        return value.decode() if value is not None else None
+        return value.decode() if isinstance(value, bytes) else value
 
     def signature_of(self, article_id: str) -> np.ndarray | None:
         blob = self.client.hget(self._key("signature"), article_id)
-        return np.frombuffer(blob, dtype=np.uint32) if blob is not None else None
+        return np.frombuffer(blob, dtype=np.uint32) if isinstance(blob, bytes) else None
 
     def insert(
         self,
@@ -291,14 +291,17 @@ class RedisLSH:
 
     def relabel(self, old: str, new: str) -> None:
         writes = self._queue()
-        moving = dict(self.client.zrange(self._key("members", old), 0, -1, withscores=True))
+        # redis-py types a sorted set's range as any of its reply shapes; this one is pairs.
+        scored = self.client.zrange(self._key("members", old), 0, -1, withscores=True)
+        moving = dict(cast("list[tuple[bytes, float]]", scored))
         if moving:
             writes.hset(self._key("cluster"), mapping=dict.fromkeys(moving, new))
             writes.zadd(self._key("members", new), moving)
             writes.delete(self._key("members", old))
 
     def members(self, cluster_id: str) -> list[str]:
-        ids = self.client.zrange(self._key("members", cluster_id), 0, -1)  # insertion order
+        # Insertion order; members without scores (redis-py types every reply shape).
+        ids = cast("list[bytes]", self.client.zrange(self._key("members", cluster_id), 0, -1))
         if not ids:
             return []
         first = self.client.hmget(self._key("first_seen"), ids)

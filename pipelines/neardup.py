@@ -87,7 +87,7 @@ def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
         for rows in range(1, num_perm // bands + 1):
             false_positive = np.trapezoid(1 - (1 - below**rows) ** bands, below)
             false_negative = np.trapezoid((1 - above**rows) ** bands, above)
-            error = 0.5 * false_positive + 0.5 * false_negative
+            error = float(0.5 * false_positive + 0.5 * false_negative)
             if error < best:
                 best, choice = error, (bands, rows)
     return choice
@@ -157,6 +157,7 @@ class NearDuplicateIndex:
     def _insert(self, article_id: str, signature: np.ndarray, first_seen: str) -> Assignment:
         bands = list(self._band_hashes(signature))
         matches = self._similar_clusters(signature, bands)
+        merged: tuple[str, ...]
         if not matches:
             cluster_id, merged = article_id, ()
         else:

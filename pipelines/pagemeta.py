@@ -321,7 +321,7 @@ def _names(value: Any, people: dict[str, str]) -> list[str]:
 
 def _comment_authors(authorish: list[HtmlElement]) -> set[str]:
     """The names of the page's commenters, casefolded, among its `_AUTHORISH` elements."""
-    names = set()
+    names: set[str] = set()
     for element in authorish:
         classes = set((element.get("class") or "").split())
         if classes & _COMMENT_NAME_CLASSES:
@@ -431,7 +431,7 @@ def terms(
     for link in tree.xpath("//a[contains(@rel, 'tag')]"):
         if "tag" not in (link.get("rel") or "").split() or link.xpath(_IN_COMMENTS):
             continue
-        kind = _term_kind(link)
+        kind: str | None = _term_kind(link)
         (found_categories if kind == "category" else found_tags).append(link.text_content())
     if not found_categories and not found_tags:
         articles = tree.xpath("//article[not(ancestor::article)]")

@@ -32,7 +32,9 @@ class SharedArticles:
         """The article's archived version, archive.documents.article_version (None: not
         archived)."""
         value = self.client.hget(self.hashes, article_id)
-        return value.decode() if value else None
+        if not value:
+            return None
+        return value.decode() if isinstance(value, bytes) else value
 
     def claim(self, content_sha256: str, article_id: str) -> str:
         """The original of this text: `article_id` if no article claimed it first."""

@@ -51,6 +51,13 @@ def iso_date(value: str | None) -> str | None:
     return parsed.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def request_of(response: Response) -> scrapy.Request:
+    """The request `response` answers (Scrapy sets it before any callback sees the response)."""
+    if response.request is None:
+        raise ValueError(f"the response from {response.url} has no request")
+    return response.request
+
+
 class SourceSpider(scrapy.Spider):
     """Base of the per-kind spiders: one configured source per crawler.
 
@@ -209,7 +216,7 @@ class SourceSpider(scrapy.Spider):
                 source=self.source.name,
                 status_code=304,
                 headers=header_pairs(response.headers),
-                request_headers=header_pairs(response.request.headers),
+                request_headers=header_pairs(request_of(response).headers),
                 fetched_at=now_iso(),
             ).settle(UNCHANGED, "not modified (HTTP 304)")
             capture.article_id = response.meta.get("wa_known_article")
@@ -320,7 +327,7 @@ class SourceSpider(scrapy.Spider):
                 url,
                 getattr(self, callback_name),
                 fallback=[(u, getattr(self, cb)) for u, cb in rest],
-                entry_point=request.meta.get("wa_entry_point"),
+                entry_point=bool(request.meta.get("wa_entry_point")),
                 **{
                     k: v
                     for k, v in request.meta.items()

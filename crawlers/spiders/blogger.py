@@ -10,6 +10,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.platforms import PlatformError, blogger_feed_url, parse_blogger_json
+from crawlers.spiders.base import request_of
 from crawlers.spiders.feed import FeedSpider
 
 PAGE_SIZE = 150  # Blogger serves at most 150 posts a page whatever max-results asks
@@ -39,7 +40,7 @@ class BloggerSpider(FeedSpider):
         try:
             page = parse_blogger_json(response.body)
         except PlatformError as exc:
-            yield from self.listing_problem(response.request, str(exc))
+            yield from self.listing_problem(request_of(response), str(exc))
             return
         if not page.entries:
             return  # past the last post: Blogger leaves out the entry list

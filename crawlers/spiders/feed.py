@@ -16,7 +16,7 @@ from scrapy.http import Response
 
 from crawlers.feeds import Feed, FeedError, parse_feed
 from crawlers.platforms import discover
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, request_of
 
 
 def wordpress_feed_page(url: str, page: int) -> str:
@@ -57,7 +57,7 @@ class FeedSpider(SourceSpider):
                 self.via = f"{self.via} ({links[0][0]})"
                 yield from self.feed_start(links[0][0], wa_from_page=True)
                 return
-            yield from self.listing_problem(response.request, str(exc))
+            yield from self.listing_problem(request_of(response), str(exc))
             return
         if feed.entries:
             self.crawler.stats.inc_value("wa/listing_pages")
@@ -85,7 +85,7 @@ class FeedSpider(SourceSpider):
 
 
 def _is_html(response: Response) -> bool:
-    content_type = response.headers.get(b"Content-Type", b"").lower()
+    content_type = (response.headers.get(b"Content-Type") or b"").lower()
     return b"html" in content_type or response.body.lstrip()[:15].lower().startswith(
         (b"<!doctype html", b"<html")
     )

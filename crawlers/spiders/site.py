@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawlers.entries import Entry
@@ -56,7 +56,7 @@ class SiteSpider(SourceSpider):
 
     def parse_listing(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Posts linked from a listing page, and deeper listing pages."""
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             return
         self.crawler.stats.inc_value("wa/listing_pages")
         depth = response.meta.get("wa_depth", 0)

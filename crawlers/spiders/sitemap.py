@@ -12,7 +12,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, request_of
 from crawlers.spiders.site import page_kind
 
 USUAL_SITEMAPS = ("sitemap.xml", "sitemap_index.xml", "wp-sitemap.xml", "sitemap-index.xml")
@@ -90,13 +90,13 @@ class SitemapSpider(SourceSpider):
     def parse_sitemap(self, response: Response, **kwargs: Any) -> Iterable[scrapy.Request]:
         """Child sitemaps of an index, or the posts of a urlset."""
         if response.status == 404:
-            yield from self.listing_problem(response.request, "HTTP 404")
+            yield from self.listing_problem(request_of(response), "HTTP 404")
             return
         limit = self.settings.getint("DOWNLOAD_MAXSIZE")
         try:
             sitemap = parse_sitemap(response.body, response.url, max_bytes=limit)
         except SitemapError as exc:
-            yield from self.listing_problem(response.request, str(exc))
+            yield from self.listing_problem(request_of(response), str(exc))
             return
         self.crawler.stats.inc_value("wa/listing_pages")
         self.sitemaps_read += 1

@@ -31,6 +31,7 @@ from crawlers.platforms import (
     wordpress_posts_url,
     wordpress_route_url,
 )
+from crawlers.spiders.base import Fallbacks, request_of
 from crawlers.spiders.feed import FeedSpider
 
 PAGE_SIZE = 100  # the API's maximum per_page
@@ -75,7 +76,7 @@ class WordPressSpider(FeedSpider):
         """Requests that read the site's name, its posts (and pages) and the names of its
         authors, categories and tags from the API at `api_root`; the feed if it fails."""
         self.via = f"wordpress ({api_root})"
-        fallback = (feed or urljoin(site_root(home), "feed/"), self.parse_feed)
+        fallback: Fallbacks = (feed or urljoin(site_root(home), "feed/"), self.parse_feed)
         routes = ["/wp/v2/posts"] + (["/wp/v2/pages"] if self.source.pages else [])
         for route in routes:
             yield from self.listing(
@@ -96,7 +97,7 @@ class WordPressSpider(FeedSpider):
         try:
             listed = parse_wordpress_listing(response.body)
         except PlatformError as exc:
-            yield from self.listing_problem(response.request, str(exc))
+            yield from self.listing_problem(request_of(response), str(exc))
             return
         self.crawler.stats.inc_value("wa/listing_pages")
         for entry, refs in listed:
@@ -176,6 +177,6 @@ class WordPressSpider(FeedSpider):
 
 def _total_pages(response: Response) -> int:
     try:
-        return max(1, int(response.headers.get(b"X-WP-TotalPages", b"1")))
+        return max(1, int(response.headers.get(b"X-WP-TotalPages") or b"1"))
     except ValueError:
         return 1
