@@ -21,7 +21,38 @@ def pending_reason(upload_error: str | None) -> str:
     return f"the store is unreachable ({upload_error}): kept in the spool until `wirearchive flush`"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Command(click.Command):
+    """A wirearchive command: --db or --store after its name gets told where they go."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            if exc.option_name in GLOBAL_OPTIONS:
+                exc.message = (
+                    f"{exc.option_name} goes before the command: "
+                    f"wirearchive {exc.option_name} VALUE {ctx.info_name} ..."
+                )
+            elif (
+                not exc.possibilities
+                and self.params
+                and any(isinstance(p, click.Argument) for p in self.params)
+            ):
+                exc.message += (
+                    f" (an argument that starts with '-' goes after '--' and the options: "
+                    f"wirearchive {ctx.info_name} [OPTIONS] -- {exc.option_name})"
+                )
+            raise
+
+
+class Group(click.Group):
+    command_class = Command
+
+
+GLOBAL_OPTIONS = ("--db", "--store")
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wirearchive", prog_name="wirearchive")
 @click.option(
     "--db",
@@ -61,12 +92,28 @@ def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool
     """
     wanted = list(urls)
     if url_file is not None:
-        wanted += [ln.strip() for ln in url_file if ln.strip() and not ln.lstrip().startswith("#")]
+        wanted += url_lines(url_file)
     if not wanted:
+        if url_file is not None:
+            name = "standard input" if url_file.name == "<stdin>" else url_file.name
+            raise click.UsageError(f"{name} holds no URL (one a line, '#' comments)")
         raise click.UsageError("give at least one URL, or --file FILE")
     results = archive_urls(wanted, obj, log_level=None if verbose else "WARNING", echo=True)
     if any(r["status"] in ("failed", "refused", PENDING) for r in results):
         sys.exit(1)
+
+
+def url_lines(lines: Any) -> list[str]:
+    """The URLs of a --file: one a line; blank lines, '#' comments (whole lines, or after a
+    space) and a byte-order mark left out."""
+    import re
+
+    found = []
+    for line in lines:
+        url = re.sub(r"(^|\s)#.*", "", line.lstrip("\ufeff")).strip()
+        if url:
+            found.append(url)
+    return found
 
 
 def archive_urls(
@@ -354,7 +401,10 @@ def search(
             fts=fts,
         )
     except sqlite3.OperationalError as exc:
-        raise click.ClickException(f"bad FTS query {query!r}: {exc}") from None
+        raise click.ClickException(
+            f'bad FTS query {query!r} ({exc}): FTS5 syntax takes words, "phrases", AND, OR, '
+            "NOT and the columns title: and text:; quote a word with - or : in it"
+        ) from None
     for hit in hits:
         if as_json:
             click.echo(json.dumps(hit, ensure_ascii=False))
@@ -417,7 +467,10 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
     catalog = _catalog(obj)
     article = _resolve(catalog, id_or_url.strip())
     if article is None:
-        raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}")
+        hint = ""
+        if "://" not in id_or_url and len(id_or_url.strip()) < 6:
+            hint = " (the start of an id needs 6 or more characters)"
+        raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}{hint}")
     if raw:
         from archive.spool import read_span
         from archive.store import StoreError
@@ -428,7 +481,13 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
             span = read_span(
                 store, spool, article["raw_key"], article["raw_offset"], article["raw_length"]
             )
-        except (KeyError, StoreError) as exc:
+        except KeyError:
+            message = (
+                f"raw capture {article['raw_key']} is neither in the store {obj['store']} nor "
+                "in the spool (is --store the archive's store?)"
+            )
+            raise click.ClickException(message) from None
+        except StoreError as exc:
             message = f"raw capture {article['raw_key']} unavailable: {exc}"
             raise click.ClickException(message) from None
         sys.stdout.buffer.write(stored_response(span))
@@ -505,6 +564,7 @@ def _resolve(catalog: Any, id_or_url: str) -> dict[str, Any] | None:
         return catalog.resolve(url) or catalog.article(article_id(url))
     if len(id_or_url) < 6 or not id_or_url.isalnum():
         return None
+    id_or_url = id_or_url.lower()  # ids are lower-case hex
     ids = [
         r[0]
         for r in catalog.db.execute(
@@ -713,7 +773,7 @@ def _ingest_pass(
 
 
 @cli.command()
-@click.option("--since", help="Only articles fetched on or after DATE (YYYY-MM-DD).")
+@click.option("--since", callback=_day, help="Only articles fetched on or after DATE (YYYY-MM-DD).")
 @click.option("--source", help="Only articles from this source.")
 @click.pass_obj
 def reextract(obj: dict[str, str], since: str | None, source: str | None) -> None:

@@ -13,6 +13,7 @@ import threading
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.cli import url_lines
 from tests import site
 from tests.conftest import Archive, archive_env
 from tests.site import SEED
@@ -413,3 +414,8 @@ def test_add_file_prints_each_line_as_its_url_is_archived(archive, test_site):
         _HeldPage.release.set()
         proc.kill()
         server.shutdown()
+
+
+def test_url_file_lines_drop_comments_blanks_and_a_byte_order_mark():
+    lines = ["\ufeffhttp://a.example/x#part\n", "# note\n", "http://b.example/y  # why\n", "\n"]
+    assert url_lines(lines) == ["http://a.example/x#part", "http://b.example/y"]

@@ -114,6 +114,22 @@ def test_clear_errors_for_bad_usage(archive: Archive):
     proc = s3.run("add", "https://example.com/")
     assert proc.returncode == 1 and "unsupported store" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+    # Global options after the command name are told where they go.
+    late = archive.run("search", "--db", "x.db", "word")
+    assert late.returncode == 2 and "--db goes before the command" in late.stderr
+    # A catalog that is a folder, or not SQLite, is one line for every command.
+    (archive.root / "folder.db").mkdir()
+    (archive.root / "text.db").write_text("not a database")
+    for db, why in (("folder.db", "it is a folder"), ("text.db", "file is not a database")):
+        for command in (["stats"], ["flush"], ["reindex"], ["add", "https://example.com/"]):
+            proc = archive.run("--db", str(archive.root / db), *command)
+            assert proc.returncode == 1, (db, command, proc.stderr)
+            assert f"cannot open the catalog {archive.root / db}: {why}" in proc.stderr
+            assert "Traceback" not in proc.stderr, proc.stderr
+    assert archive.run("reextract", "--since", "yesterday").returncode == 2
+    # An empty --file is not "no URL given".
+    empty = archive.run("add", "--file", "-", stdin="# only a comment\n\n")
+    assert empty.returncode == 2 and "standard input holds no URL" in empty.stderr
 
 
 def test_read_commands_meet_a_first_time_user_halfway(archive: Archive, test_site):
@@ -142,6 +158,14 @@ def test_read_commands_meet_a_first_time_user_halfway(archive: Archive, test_sit
     search_help = " ".join(archive.run("search", "--help").stdout.split())
     assert "search -- -word" in search_help and "At most N articles" in search_help
     assert archive.run("search", "--", "-Ryabkov").returncode == 0
+    dash = archive.run("search", "-Ryabkov")
+    assert dash.returncode == 2 and "wirearchive search [OPTIONS] -- -R" in dash.stderr
+    broken = archive.run("search", "--fts", "--", "-Ryabkov")
+    assert "quote a word with - or : in it" in broken.stderr
+    # An id prefix in upper case; a prefix too short says how long one must be.
+    assert archive.run("show", article_id[:8].upper()).returncode == 0
+    short = archive.run("show", article_id[:4])
+    assert short.returncode == 1 and "6 or more characters" in short.stderr
     version = archive.run("--version")
     assert version.returncode == 0 and version.stdout.startswith("wirearchive, version ")
     assert "One JSON object" in archive.run("stats", "--help").stdout
