@@ -28,21 +28,19 @@ class Command(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
-            if exc.option_name in GLOBAL_OPTIONS:
-                exc.message = (
-                    f"{exc.option_name} goes before the command: "
-                    f"wirearchive {exc.option_name} VALUE {ctx.info_name} ..."
+            name = exc.option_name
+            if name in GLOBAL_OPTIONS:
+                message = (
+                    f"{name} goes before the command: wirearchive {name} VALUE {ctx.info_name} ..."
                 )
-            elif (
-                not exc.possibilities
-                and self.params
-                and any(isinstance(p, click.Argument) for p in self.params)
-            ):
-                exc.message += (
-                    f" (an argument that starts with '-' goes after '--' and the options: "
-                    f"wirearchive {ctx.info_name} [OPTIONS] -- {exc.option_name})"
+            elif not exc.possibilities and any(isinstance(p, click.Argument) for p in self.params):
+                message = (
+                    f"{exc.message} (an argument that starts with '-' goes after '--' and the "
+                    f"options: wirearchive {ctx.info_name} [OPTIONS] -- {name})"
                 )
-            raise
+            else:
+                raise
+            raise click.NoSuchOption(name, message, exc.possibilities, ctx) from None
 
 
 class Group(click.Group):

@@ -380,7 +380,8 @@ def main() -> None:
     print()
     print(
         "| fault | faulted run | wall s | longest wait for a new article s | archived "
-        "| failed | rerun | posts missing after rerun |"
+        "| failed (1: the robots.txt-disallowed /private/ post) | rerun "
+        "| posts missing after rerun |"
     )
     print("|---|---|--:|--:|--:|--:|---|--:|")
     for row in faults:
