@@ -261,6 +261,7 @@ class Crawl(BaseModel):
     finished_at: str | None
     status: str | None
     sources_file: str | None
+    pid: int | None = None
     sources: list[CrawlSource]
 
 

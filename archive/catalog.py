@@ -447,12 +447,15 @@ class Catalog:
             self.db.table("crawl_sources").upsert(row, pk=("crawl_id", "source"))
 
     def crawl_sources(self, crawl_id: int) -> list[dict[str, Any]]:
-        """Per-source rows of one crawl."""
-        return list(
+        """Per-source rows of one crawl; `errors` as a dict of counts by kind."""
+        rows = list(
             self.db.query(
                 "select * from crawl_sources where crawl_id = ? order by source", [crawl_id]
             )
         )
+        for row in rows:
+            row["errors"] = json.loads(row["errors"] or "{}")
+        return rows
 
     def crawl_source_status(self, crawl_id: int, source: str) -> str | None:
         """How `source` ended in crawl `crawl_id` (None: it never recorded an end)."""

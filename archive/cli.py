@@ -630,8 +630,10 @@ def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
     catalog = _catalog(obj)
     figures = catalog.stats()
     crawls = catalog.recent_crawls(limit)
-    if as_json:
-        click.echo(json.dumps(figures | {"crawls": crawls}))
+    if as_json:  # the record GET /api/stats answers
+        from archive.apimodels import Stats
+
+        click.echo(Stats.model_validate(figures | {"crawls": crawls}).model_dump_json())
         return
     for key, value in figures.items():
         if isinstance(value, dict):

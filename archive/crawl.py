@@ -240,8 +240,5 @@ def _short(reason: str | None, width: int = REASON_WIDTH) -> str:
     return reason if len(reason) <= width else reason[: width - 3] + "..."
 
 
-def _errors(value: Any) -> str:
-    import json
-
-    errors = json.loads(value) if isinstance(value, str) else value or {}
-    return ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items())) or "-"
+def _errors(errors: dict[str, int] | None) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted((errors or {}).items())) or "-"

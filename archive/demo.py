@@ -82,6 +82,22 @@ def sources_toml(origin: str) -> str:
     return f'[[sources]]\nname = "demo"\nurl = "{origin}/"\n'
 
 
+def command(obj: dict[str, str]) -> str:
+    """`wirearchive` with the --db and --store this run was given, for a command to copy."""
+    import shlex
+
+    from archive.cli import DEFAULT_DB, DEFAULT_STORE
+
+    words = ["wirearchive"]
+    for option, value, default in (
+        ("--db", obj["db"], DEFAULT_DB),
+        ("--store", obj["store"], DEFAULT_STORE),
+    ):
+        if value != default:
+            words += [option, shlex.quote(value)]
+    return " ".join(words)
+
+
 def serve_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
     """Serve the sample blog until Ctrl-C, with a sources file for `wirearchive crawl`."""
     import threading
@@ -94,7 +110,9 @@ def serve_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
         click.echo(f"Sources file: {sources}")
         click.echo("Crawl it from another terminal (the address guard refuses loopback unless")
         click.echo("allowed):")
-        click.echo(f"  WIREARCHIVE_ALLOW_PRIVATE=127.0.0.0/8 wirearchive crawl --sources {sources}")
+        click.echo(
+            f"  WIREARCHIVE_ALLOW_PRIVATE=127.0.0.0/8 {command(obj)} crawl --sources {sources}"
+        )
         click.echo("Ctrl-C stops the server.")
         try:
             threading.Event().wait()
@@ -123,8 +141,8 @@ def run_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
         click.echo(f"{result['status']:>10}  {result['id'] or '-':20}  {title}{wire}")
     click.echo()
     click.echo(f"Catalog: {obj['db']}   Objects: {obj['store']}")
-    click.echo("Example search: wirearchive search NATO")
+    click.echo(f"Example search: {command(obj)} search NATO")
     for hit in catalog.search("NATO", limit=3):
         click.echo(f"  {hit['id']}  {hit['title']}")
         click.echo(f"      {' '.join(hit['snippet'].split())}")
-    click.echo("More: wirearchive show ID, wirearchive stats")
+    click.echo(f"More: {command(obj)} show ID, {command(obj)} stats")

@@ -116,6 +116,8 @@ class CrawlRecorder:
         (`wa/source_row`), for the summary of a run whose catalog cannot be written (a full
         disk)."""
         stats = self.crawler.stats
+        # Listed posts older than --since were skipped without a fetch.
+        self.counts["skipped"] += stats.get_value("wa/older_than_since", 0)
         status, why = self._verdict(reason)
         row = {
             "source": spider.source.name,  # type: ignore[attr-defined]

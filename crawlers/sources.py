@@ -46,7 +46,10 @@ def load_sources(path: str | Path) -> list[Source]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SourcesError(f"{path}: no such sources file (see docs/crawling.md)") from None
+        raise SourcesError(
+            f"{path}: no such sources file (give one with --sources FILE; "
+            "sources.example.toml in the project documents every field)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SourcesError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -296,6 +296,9 @@ def test_stats_shows_recent_runs(archive):
     assert proc.returncode == 0 and "crawl 1" in proc.stdout and "atomsite" in proc.stdout
     figures = json.loads(archive.run("stats", "--json").stdout)
     assert figures["crawls"][0]["sources"][0]["new_articles"] == 3
+    # The same record as GET /api/stats: errors by kind as an object, the run's pid kept.
+    run = figures["crawls"][0]
+    assert run["sources"][0]["errors"] == {"robots": 1} and isinstance(run["pid"], int)
 
 
 def _wait_for(condition, timeout: float = 60) -> None:
@@ -370,8 +373,8 @@ def test_summary_table_has_a_short_reason_column():
     counts = dict.fromkeys(COUNT_COLUMNS, 1)
     long_reason = "the feed lists only its newest 10 posts; " * 3
     rows = [
-        {"source": "a", "status": "ok", "via": "feed", "errors": "{}", "reason": None} | counts,
-        {"source": "b", "status": "partial", "via": "feed", "errors": "{}"}
+        {"source": "a", "status": "ok", "via": "feed", "errors": {}, "reason": None} | counts,
+        {"source": "b", "status": "partial", "via": "feed", "errors": {}}
         | counts
         | {"reason": long_reason},
     ]
@@ -382,9 +385,10 @@ def test_summary_table_has_a_short_reason_column():
     assert len(partial) < len(header) + 45
 
 
-@pytest.mark.parametrize("kind", ["sitemap", "site"])
-def test_since_applies_to_kinds_whose_listings_have_no_dates(archive, kind):
-    # The sample blog's posts date from 2019 to 2023; its sitemap and pages list no dates.
+@pytest.mark.parametrize("kind", ["sitemap", "site", "feed"])
+def test_since_applies_to_every_kind_and_counts_what_it_skips(archive, kind):
+    # The sample blog's posts date from 2019 to 2023; its sitemap and pages list no dates
+    # (skipped after extraction), its feed does (skipped unfetched): 3 skipped either way.
     from archive.demo import DEMO_SITE, serve_site
     from tests.test_cli import _free_port
 
@@ -395,9 +399,11 @@ def test_since_applies_to_kinds_whose_listings_have_no_dates(archive, kind):
         assert proc.returncode == 0, proc.stderr
         with sqlite3.connect(archive.db) as conn:
             published = sorted(r[0][:10] for r in conn.execute("select published from articles"))
-            skipped = conn.execute("select skipped from crawl_sources").fetchone()[0]
+            skipped, discovered = conn.execute(
+                "select skipped, discovered from crawl_sources"
+            ).fetchone()
         assert published == ["2022-01-09", "2023-11-08"], proc.stdout
-        assert skipped == 3
+        assert (skipped, discovered) == (3, 5), proc.stdout
         # Nothing of the skipped posts is remembered: without --since they are archived.
         proc = archive.run("crawl", "--sources", str(sources))
         assert proc.returncode == 0, proc.stderr

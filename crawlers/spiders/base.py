@@ -186,6 +186,8 @@ class SourceSpider(scrapy.Spider):
         if entry.url in self._discovered:
             return None
         if self.since and entry.published and entry.published < self.since:
+            self._discovered.add(entry.url)  # listed, so discovered; skipped, not fetched
+            self.crawler.stats.inc_value("wa/discovered")
             self.crawler.stats.inc_value("wa/older_than_since")
             return None
         if self.max_pages is not None and len(self._discovered) >= self.max_pages:
