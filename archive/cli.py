@@ -660,11 +660,17 @@ def reindex(obj: dict[str, str]) -> None:
     from pipelines.neardup import NearDuplicateIndex, near_settings
 
     settings = _checked_settings(obj)
+    store = open_store(obj["store"])
+    if not any(True for prefix in ("raw/", "articles/") for _ in store.keys(prefix)):
+        raise click.ClickException(
+            f"the store {obj['store']} holds no WARC file nor article document: nothing to "
+            "rebuild from (is --store the archive's store?)"
+        )
     catalog = Catalog(obj["db"])
     index = NearDuplicateIndex(catalog.db, *near_settings(settings))
     with ProgressLine("reindex") as line:
         counts = rebuild(
-            open_store(obj["store"]),
+            store,
             catalog,
             index,
             line.phase("WARC files read"),

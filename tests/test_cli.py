@@ -127,6 +127,9 @@ def test_clear_errors_for_bad_usage(archive: Archive):
             assert f"cannot open the catalog {archive.root / db}: {why}" in proc.stderr
             assert "Traceback" not in proc.stderr, proc.stderr
     assert archive.run("reextract", "--since", "yesterday").returncode == 2
+    # reindex from a store that holds nothing (a mistyped --store) is an error, not "0".
+    typo = archive.run("--store", str(archive.root / "objcts"), "reindex")
+    assert typo.returncode == 1 and "nothing to rebuild from" in typo.stderr
     # An empty --file is not "no URL given".
     empty = archive.run("add", "--file", "-", stdin="# only a comment\n\n")
     assert empty.returncode == 2 and "standard input holds no URL" in empty.stderr
