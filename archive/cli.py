@@ -948,6 +948,7 @@ def serve(obj: dict[str, str], host: str, port: int) -> None:
     (jobs that may wait, 100), WIREARCHIVE_API_RATE (submissions a minute per client, 30),
     WIREARCHIVE_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed; none).
     """
+    from archive.server import ServeError
     from archive.server import serve as run_server
     from archive.service import ServiceConfig
 
@@ -956,7 +957,10 @@ def serve(obj: dict[str, str], host: str, port: int) -> None:
         config = ServiceConfig.from_env(obj["db"], obj["store"], settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    run_server(config, host, port)
+    try:
+        run_server(config, host, port)
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -125,16 +126,41 @@ def serve(config: ServiceConfig, host: str, port: int) -> None:
     """Run the service with uvicorn until SIGINT or SIGTERM. X-Forwarded-For and
     X-Forwarded-Proto are believed only from the configured proxies (uvicorn's default
     believes them from 127.0.0.1, so any local client could pick its address)."""
+    import socket
+
     import uvicorn
 
+    # Bound here, so a taken port is one clear line (uvicorn would log it and exit 3).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc} (another `wirearchive "
+            "serve`? give another --port)"
+        ) from None
     trusted = config.trusted_proxies
-    uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        proxy_headers=trusted is not None,
-        forwarded_allow_ips=trusted,
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host=host,
+            port=port,
+            proxy_headers=trusted is not None,
+            forwarded_allow_ips=trusted,
+        )
     )
+    shown = f"[{host}]" if ":" in host else host
+    logging.getLogger("uvicorn.error").info(
+        "wirearchive serving on http://%s:%d (Ctrl-C stops)", shown, port
+    )
+    server.run(sockets=[sock])
+
+
+class ServeError(Exception):
+    """The service cannot start (its address is taken or not ours)."""
 
 
 def _version() -> str:

@@ -352,3 +352,18 @@ def test_a_bad_trusted_proxies_setting_is_a_clear_error(tmp_path: Path):
         timeout=60,
     )
     assert proc.returncode != 0 and "WIREARCHIVE_TRUSTED_PROXIES" in proc.stderr
+
+
+def test_a_taken_port_is_one_clear_line(server: Server, tmp_path: Path):
+    port = server.base.rsplit(":", 1)[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "archive", "serve", "--port", port],
+        env=archive_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
