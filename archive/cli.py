@@ -438,6 +438,15 @@ def _no_hits(
         source
         and not db.execute("select 1 from articles where source = ? limit 1", [source]).fetchone()
     ):
+        seen = db.execute(
+            "select count(distinct article_id) from ledger where source = ?", [source]
+        ).fetchone()[0]
+        if seen:
+            return (
+                f"no article comes from source {source!r}: an article's source is the one that "
+                f"archived it first, and the {seen} articles {source!r} saw were archived "
+                "before by another"
+            )
         return f"no article comes from source {source!r}"
     filters = [
         f"{name} {value}"

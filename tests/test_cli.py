@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 
-from tests.conftest import ROOT, Archive
+from tests.conftest import ROOT, Archive, archive_env
 
 
 def test_demo_archives_the_sample_blog(archive: Archive):
@@ -66,6 +66,12 @@ def test_demo_serve_gives_a_site_that_crawl_can_archive(archive: Archive):
         with sqlite3.connect(archive.db) as conn:
             urls = [r[0] for r in conn.execute("select url from articles")]
         assert len(urls) == 5 and all(u.startswith(f"http://127.0.0.1:{port}/") for u in urls)
+        # Archived first by `add`, the posts keep that source; search --source says so.
+        other = Archive(archive.root / "other", archive_env(archive.root / "other"))
+        assert other.run("add", *urls).returncode == 0
+        assert other.run("crawl", "--sources", str(sources)).returncode == 0
+        none = other.run("search", "--source", "demo", "NATO")
+        assert "the 5 articles 'demo' saw were archived before by another" in none.stderr
     finally:
         server.terminate()
         server.wait(timeout=10)
