@@ -815,7 +815,14 @@ def reextract(obj: dict[str, str], since: str | None, source: str | None) -> Non
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="One JSON object a line, CSV with a header, or Parquet (to a file or a pipe).",
+)
 @click.option(
     "--since", callback=_day, help="Only articles published on or after DATE (a UTC day)."
 )
