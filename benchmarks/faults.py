@@ -7,7 +7,7 @@ table: what each input should end as and what it did (`settled s`: when its line
 the good pages lost (must be 0), the run's peak RSS (VmHWM of the crawling process; the
 largest extraction worker seen, sampled every 50 ms) and its wall time.
 
-    python benchmarks/faults.py
+    python -m benchmarks.faults
 """
 
 from __future__ import annotations
@@ -24,13 +24,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests import hostile, site  # noqa: E402
-from tests.conftest import archive_env  # noqa: E402
-from tests.hostile import GROUPS, SOURCES, Case, SourceCase  # noqa: E402
+from tests import hostile, site
+from tests.conftest import archive_env
+from tests.hostile import GROUPS, SOURCES, Case, SourceCase
 
 GOOD = ["nature.com.telescope.html", "latimes.com.bloomberg.html", "msn.com.university.html"]
 RUN_TIMEOUT = 120
