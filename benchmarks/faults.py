@@ -82,7 +82,7 @@ def run_cli(args: list[str], root: Path, stdin: str = "") -> Run:
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
-            env=archive_env(root),
+            env=archive_env(root, WIREARCHIVE_WARM_UP="1"),  # crawls warm up as a user's do
             cwd=root,
         )
         assert proc.stdin is not None and proc.stdout is not None

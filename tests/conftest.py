@@ -82,6 +82,9 @@ def archive_env(root: Path, **extra: str) -> dict[str, str]:
         WIREARCHIVE_ALLOW_PRIVATE="127.0.0.0/8",  # the test site only, never other private nets
         WIREARCHIVE_DOWNLOAD_TIMEOUT="2",
         WIREARCHIVE_EXTRACT_WORKERS="1",
+        # No extractor warm-up (6 s a crawl): test crawls are a few pages each.
+        # tests/test_crawl.py keeps one crawl with it on.
+        WIREARCHIVE_WARM_UP="0",
         PYTHONPATH=str(ROOT),
     )
     env.update(extra)

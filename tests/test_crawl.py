@@ -140,6 +140,17 @@ def test_wordpress_falls_back_to_the_feed_when_the_api_is_gone(archive):
         assert row["new_articles"] == 9  # the feed lists the latest 10
 
 
+def test_crawl_with_the_extractor_warmed_up(archive):
+    """The warm-up the other tests switch off (WIREARCHIVE_WARM_UP=0), on as by default."""
+    archive.env["WIREARCHIVE_WARM_UP"] = "1"
+    with PlatformSite("rss", POSTS[:3]) as site:
+        proc, row = crawl(archive, site)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "warm-up failed" not in proc.stderr
+        assert archived_urls(archive) == sorted(site.post_url(p) for p in POSTS[:3])
+        assert row["new_articles"] == 3
+
+
 def test_calendar_trap_is_bounded(archive):
     with PlatformSite("site", POSTS) as site:
         proc, row = crawl(archive, site, kind="site")
