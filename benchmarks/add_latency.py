@@ -1,6 +1,6 @@
 """How long `wirearchive add URL` of one local page takes, interpreter start included.
 
-Serves the test site's pages (tests/site.py) on loopback and archives one page per run into
+Serves the test site's pages (tests/support/site.py) on loopback and archives one page per run into
 a fresh archive, with the default number of extraction workers; prints the median, minimum
 and maximum over the runs, beside a bare `python -c pass` and `wirearchive --help`.
 
@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests import site
 from tests.conftest import archive_env
+from tests.support import site
 
 
 def timed(args: list[str], env: dict[str, str]) -> float:

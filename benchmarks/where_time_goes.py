@@ -31,7 +31,7 @@ from pathlib import Path
 
 from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
 from benchmarks.throughput import crawl
-from tests.platforms import PlatformSite, make_posts
+from tests.support.platforms import PlatformSite, make_posts
 
 ROOT = Path(__file__).resolve().parents[1]
 

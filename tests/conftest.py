@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests import site
-from tests.redisserver import RedisServer, redis_server
-from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS, seaweedfs
+from tests.support import site
+from tests.support.redisserver import RedisServer, redis_server
+from tests.support.s3server import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS, seaweedfs
 
 ROOT = Path(__file__).resolve().parents[1]
 

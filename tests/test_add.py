@@ -9,14 +9,10 @@ import sqlite3
 
 from warcio.archiveiterator import ArchiveIterator
 
-from tests import site
 from tests.conftest import Archive, archive_env
-from tests.site import SEED
-
-
-def _count(archive: Archive, table: str) -> int:
-    with sqlite3.connect(archive.db) as conn:
-        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+from tests.support import site
+from tests.support.helpers import count
+from tests.support.site import SEED
 
 
 def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
@@ -65,7 +61,7 @@ def test_adding_again_archives_nothing_new(archive, test_site):
     urls = [f"{origin}/seed-repost.html", f"{origin}/pages/nature.com.telescope.html"]
     code, first = archive.add(*urls)
     assert code == 0 and {r["status"] for r in first.values()} == {"archived"}
-    keys, articles = archive.stored_keys(), _count(archive, "articles")
+    keys, articles = archive.stored_keys(), count(archive.db, "articles")
     code, again = archive.add(*urls)
     assert code == 0
     assert {r["status"] for r in again.values()} == {"unchanged"}
@@ -74,7 +70,7 @@ def test_adding_again_archives_nothing_new(archive, test_site):
     # refer to the first captures.
     new_keys = archive.stored_keys() - keys
     assert keys <= archive.stored_keys() and all(k.startswith("raw/") for k in new_keys)
-    assert _count(archive, "articles") == articles
+    assert count(archive.db, "articles") == articles
     with sqlite3.connect(archive.db) as conn:
         rows = conn.execute(
             "select c.record_type, c.refers_to, o.id, c.payload_sha256 = o.payload_sha256 "
@@ -149,8 +145,8 @@ def test_bad_inputs_get_a_clear_status_and_leave_nothing_behind(archive, test_si
         assert reason in results[url]["reason"], (url, results[url])
         assert results[url]["id"] is None
     # Nothing half-written: no rows, no objects.
-    assert _count(archive, "articles") == 0
-    assert _count(archive, "captures") == 0
+    assert count(archive.db, "articles") == 0
+    assert count(archive.db, "captures") == 0
     assert archive.stored_keys() == set()
 
 

@@ -19,7 +19,7 @@ from archive.migrations import MIGRATIONS
 from archive.spool import Spool, SpoolError
 from archive.uploader import spool_dir
 from tests.conftest import archive_env
-from tests.site import PAGES
+from tests.support.site import PAGES
 
 # Waits for the go file (argv[1]) after the imports, then runs the CLI with argv[2:].
 CLI_AT_GO = (

@@ -8,14 +8,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.conftest import Archive
-from tests.platforms import PRIVATE_PATH, PlatformSite, _Response, make_posts
-from tests.site import PAGES
+from tests.support.helpers import free_port, wait_for
+from tests.support.platforms import PRIVATE_PATH, PlatformSite, _Response, make_posts
+from tests.support.site import PAGES
 
 POSTS = make_posts(12, list(PAGES.values()))
 WAY_IN = {
@@ -184,7 +184,7 @@ def test_overlapping_runs_are_refused(archive):
             text=True,
         )
         try:
-            _wait_for(lambda: any(p.startswith("/posts/") for p, _ in site.requests))
+            wait_for(lambda: any(p.startswith("/posts/") for p, _ in site.requests))
             second = archive.run("crawl", "--sources", str(sources))
             assert second.returncode == 1
             assert "another crawl (pid" in second.stderr and "Traceback" not in second.stderr
@@ -221,7 +221,7 @@ def test_interrupted_crawl_resumes_without_loss_or_refetch(archive):
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_for(lambda: len(site.article_fetches()) >= 8)
+        wait_for(lambda: len(site.article_fetches()) >= 8)
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=120)
         assert first.returncode == 1, err[-3000:]
@@ -309,13 +309,6 @@ def test_stats_shows_recent_runs(archive):
     assert figures["crawls"][0]["sources"][0]["new_articles"] == 3
 
 
-def _wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
 def test_progress_line_on_a_terminal(archive):
     import os
     import pty
@@ -397,10 +390,9 @@ def test_summary_table_has_a_short_reason_column():
 def test_since_applies_to_kinds_whose_listings_have_no_dates(archive, kind):
     # The sample blog's posts date from 2019 to 2023; its sitemap and pages list no dates.
     from archive.demo import DEMO_SITE, serve_site
-    from tests.test_cli import _free_port
 
     sources = archive.root / "sources.toml"
-    with serve_site(DEMO_SITE, _free_port()) as origin:
+    with serve_site(DEMO_SITE, free_port()) as origin:
         sources.write_text(f'[[sources]]\nname = "demo"\nurl = "{origin}/"\nkind = "{kind}"\n')
         proc = archive.run("crawl", "--sources", str(sources), "--since", "2022-01-01")
         assert proc.returncode == 0, proc.stderr

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Archive, archive_env
-from tests.platforms import PlatformSite, make_posts
-from tests.site import PAGES
+from tests.support.platforms import PlatformSite, make_posts
+from tests.support.site import PAGES
 
 POSTS = make_posts(200, list(PAGES.values()))
 

@@ -21,7 +21,7 @@ import pytest
 from archive.catalog import Catalog
 from archive.export import FIELDS, WRITERS
 from tests.conftest import Archive, archive_env
-from tests.site import PAGES
+from tests.support.site import PAGES
 
 NAMES = [name for name, _ in FIELDS]
 DUCKDB_TYPES = {"string": "VARCHAR", "strings": "VARCHAR[]", "float": "DOUBLE", "int": "BIGINT"}

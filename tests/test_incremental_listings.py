@@ -7,8 +7,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from tests.platforms import DEFAULT_START, PlatformSite, make_posts
-from tests.site import PAGES
+from tests.support.platforms import DEFAULT_START, PlatformSite, make_posts
+from tests.support.site import PAGES
 from tests.test_crawl import crawl
 
 POSTS = make_posts(8, list(PAGES.values()))

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from archive.store import S3Store
 from tests.conftest import Archive, archive_env, s3_env
-from tests.s3server import s3_client
+from tests.support.s3server import s3_client
 
 
 def _s3_keys(client, bucket: str, prefix: str) -> set[str]:

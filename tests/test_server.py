@@ -17,9 +17,9 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.apiserver import Server, processes_mentioning, serve, stop, wait_for_job
 from tests.conftest import archive_env
-from tests.site import SEED
+from tests.support.apiserver import Server, processes_mentioning, serve, stop, wait_for_job
+from tests.support.site import SEED
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
