@@ -83,7 +83,8 @@ def run_cli(args: list[str], root: Path, stdin: str = "") -> Run:
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
-            env=archive_env(root, WIREARCHIVE_WARM_UP="1"),  # crawls warm up as a user's do
+            # Crawls warm up as a user's do; stalled pages end at a time limit of 2 s.
+            env=archive_env(root, WIREARCHIVE_WARM_UP="1", WIREARCHIVE_DOWNLOAD_TIMEOUT="2"),
             cwd=root,
         )
         assert proc.stdin is not None and proc.stdout is not None

@@ -18,6 +18,7 @@ from tests.support.helpers import records, rows
 from tests.support.hostile import GROUPS, SOURCES, TIMED_OUT_TWICE, Case
 
 ADD_SECONDS = 30  # an `add` of a whole group, retries of the timeouts included, ends by then
+PAGE_LIMIT = {"WIREARCHIVE_DOWNLOAD_TIMEOUT": "2"}  # where a stalled page ends
 
 # Good pages, one on the hostile server itself (its connections and slots are shared with
 # the hostile ones) and one on the test site.
@@ -54,7 +55,7 @@ def group_run(
     def run(group: str) -> Run:
         if group not in runs:
             root = tmp_path_factory.mktemp(f"hostile-{group}")
-            archive = Archive(root, archive_env(root))
+            archive = Archive(root, archive_env(root, **PAGE_LIMIT))
             urls = [hostile_server[0] + c.path for c in GROUPS[group]]
             urls += [hostile_server[0] + OWN_GOOD, test_site[0] + SITE_GOOD]
             started = time.monotonic()
@@ -116,7 +117,7 @@ def test_good_pages_in_the_same_run_are_archived_and_nothing_hangs(
 @pytest.mark.parametrize("case", SOURCES, ids=lambda c: c.path.strip("/"))
 def test_hostile_listing_crawl_ends_with_a_clear_status(hostile_server, tmp_path, case):
     origin, requested = hostile_server
-    archive = Archive(tmp_path, archive_env(tmp_path))
+    archive = Archive(tmp_path, archive_env(tmp_path, **PAGE_LIMIT))
     sources = tmp_path / "sources.toml"
     sources.write_text(
         f'[[sources]]\nname = "hostile"\nurl = "{origin}{case.path}"\nkind = "{case.kind}"\n'

@@ -22,6 +22,8 @@ PAGES = {entry["file"]: ROOT / entry["path"] for entry in MANIFEST}
 # The demo's Blogger repost of a Sputnik story, as in ../shared/corpus/seed-post.txt.
 SEED = ROOT / "archive" / "demo_site" / "posts" / "moscow-wont-stoop-nato.html"
 MiB = 1024 * 1024
+# How long /slow.html takes to answer: longer than the time limit of any test that fetches it.
+SLOW_SECONDS = 10
 
 # The text of a typical input (a blog repost of a Sputnik article), copied from the development
 # corpus (shared/corpus/seed-post.txt) so the tests run without it.
@@ -188,7 +190,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         )
 
     def _slow(self) -> None:
-        time.sleep(4)  # longer than the tests' download timeout
+        time.sleep(SLOW_SECONDS)
         self._send(200, EMPTY_PAGE)
 
     def _huge(self) -> None:
