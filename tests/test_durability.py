@@ -144,6 +144,7 @@ def test_recovery_cuts_a_dead_writers_file_back_to_committed_captures(tmp_path):
     assert check.returncode == 0, check.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_store_outage_mid_crawl_spools_and_flush_archives_everything_once(
     tmp_path_factory, tmp_path
@@ -201,6 +202,7 @@ def test_store_outage_mid_crawl_spools_and_flush_archives_everything_once(
         assert again.returncode == 0 and "uploaded 0 objects" in again.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(archive):
     seed = int(os.environ.get("WIREARCHIVE_TEST_SEED", "7"))

@@ -9,6 +9,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from crawlers.items import Capture
 from pipelines.extract import ExtractPipeline
 from tests.support.faultyworker import hold, misbehave
@@ -32,6 +34,7 @@ class FaultyExtract(ExtractPipeline):
     work = staticmethod(misbehave)
 
 
+@pytest.mark.slow
 def test_a_bad_page_costs_only_its_worker():
     good = SEED.read_bytes()
     pages = [
@@ -147,6 +150,7 @@ class StuckPool:
         pass
 
 
+@pytest.mark.slow
 def test_a_stuck_pool_is_replaced_instead_of_waited_on_for_ever():
     pipeline = ExtractPipeline(workers=1, agencies=None, timeout=15.0, stall_grace=1.0)
     pipeline.open_spider()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.support.platforms import DEFAULT_START, PlatformSite, make_posts
 from tests.support.site import PAGES
 from tests.test_crawl import crawl
@@ -23,6 +25,7 @@ def rows(archive, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+@pytest.mark.slow
 def test_wordpress_rerun_archives_backdated_posts_headline_edits_and_marks_deletions(archive):
     with PlatformSite("wordpress", POSTS) as site:
         proc, first = crawl(archive, site, kind="wordpress")

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from archive.catalog import Catalog
 from archive.documents import DOCUMENT_FIELDS, article_document, article_key
 from archive.ingest import ingest, new_warc_keys
@@ -85,6 +87,7 @@ def _reindexed(tmp_path: Path, store: Path) -> dict[str, Any]:
     return _snapshot(rebuilt.db)
 
 
+@pytest.mark.slow
 def test_ingest_of_two_workers_equals_reindex_and_is_incremental(tmp_path, test_site):
     origin, _ = test_site
     store = tmp_path / "shared-objects"

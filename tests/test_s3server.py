@@ -96,6 +96,7 @@ def test_many_buckets_can_be_written(s3: SeaweedFS) -> None:
         client.put_object(Bucket=f"many-{i}", Key="k", Body=b"x")
 
 
+@pytest.mark.slow
 def test_stop_start_keeps_data(tmp_path: Path) -> None:
     with seaweedfs(tmp_path) as server:
         endpoint, ports = server.endpoint, dict(server.ports)

@@ -97,6 +97,7 @@ def single_process_partition(root: Path, site: PlatformSite) -> set[frozenset[st
     return partition(alone.db)
 
 
+@pytest.mark.slow
 def test_workers_share_one_frontier_and_archive_every_post_once(tmp_path, news, redis_url):
     store = tmp_path / "objects"
     workers = [worker(tmp_path, f"w{n}", store, redis_url, news) for n in range(3)]
