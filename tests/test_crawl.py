@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import Archive
-from tests.support.helpers import free_port, wait_for
+from tests.support.helpers import crawl, free_port, wait_for
 from tests.support.platforms import PRIVATE_PATH, PlatformSite, _Response, make_posts
 from tests.support.site import PAGES
 
@@ -27,22 +27,6 @@ WAY_IN = {
     "jsonfeed": "feed",
     "site": "site",
 }
-
-
-def crawl(
-    archive: Archive, site: PlatformSite, *args: str, kind: str | None = None, name: str = "src"
-) -> tuple[subprocess.CompletedProcess[str], dict]:
-    """Run `wirearchive crawl` on one source; the process and its crawl_sources row."""
-    kind_line = f'kind = "{kind}"\n' if kind else ""
-    sources = archive.root / "sources.toml"
-    sources.write_text(f'[[sources]]\nname = "{name}"\nurl = "{site.origin}/"\n{kind_line}')
-    proc = archive.run("crawl", "--sources", str(sources), *args)
-    with sqlite3.connect(archive.db) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute(
-            "select * from crawl_sources where source = ? order by crawl_id desc limit 1", [name]
-        ).fetchone()
-    return proc, dict(row) if row else {}
 
 
 def archived_urls(archive: Archive) -> list[str]:

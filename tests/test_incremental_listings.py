@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.helpers import crawl
 from tests.support.platforms import DEFAULT_START, PlatformSite, make_posts
 from tests.support.site import PAGES
-from tests.test_crawl import crawl
 
 POSTS = make_posts(8, list(PAGES.values()))
 

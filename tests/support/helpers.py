@@ -1,13 +1,19 @@
-"""Small helpers the tests share: waiting for a condition, reading a catalog, a free port."""
+"""Small helpers the tests share: waiting for a condition, reading a catalog, a free port,
+a crawl of one loopback site."""
 
 from __future__ import annotations
 
 import socket
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.conftest import Archive
+    from tests.support.platforms import PlatformSite
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 60, interval: float = 0.05) -> None:
@@ -47,3 +53,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def crawl(
+    archive: Archive, site: PlatformSite, *args: str, kind: str | None = None, name: str = "src"
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run `wirearchive crawl` on one source, `site`; the process and its crawl_sources row."""
+    kind_line = f'kind = "{kind}"\n' if kind else ""
+    sources = archive.root / "sources.toml"
+    sources.write_text(f'[[sources]]\nname = "{name}"\nurl = "{site.origin}/"\n{kind_line}')
+    proc = archive.run("crawl", "--sources", str(sources), *args)
+    found = records(
+        archive.db,
+        "select * from crawl_sources where source = ? order by crawl_id desc limit 1",
+        name,
+    )
+    return proc, dict(found[0]) if found else {}
