@@ -50,7 +50,6 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     """
     if options.redis and options.job_dir:
         raise ConfigError("--job-dir and --redis do not go together: Redis keeps the frontier")
-    start_workers(warm=True)
     settings = project_settings(
         {
             "WIREARCHIVE_DB": options.db,
@@ -58,6 +57,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
             "LOG_LEVEL": None if options.verbose else "WARNING",
         }
     )
+    start_workers(warm=settings.getbool("WIREARCHIVE_WARM_UP"))
     if options.redis:
         use_frontier(settings, options.redis)
     check_config(settings)

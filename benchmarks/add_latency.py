@@ -1,10 +1,10 @@
 """How long `wirearchive add URL` of one local page takes, interpreter start included.
 
-Serves the test site's pages (tests/site.py) on loopback and archives one page per run into
+Serves the test site's pages (tests/support/site.py) on loopback and archives one page per run into
 a fresh archive, with the default number of extraction workers; prints the median, minimum
 and maximum over the runs, beside a bare `python -c pass` and `wirearchive --help`.
 
-    python benchmarks/add_latency.py [--runs 7]
+    python -m benchmarks.add_latency [--runs 7]
 """
 
 from __future__ import annotations
@@ -18,12 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests import site  # noqa: E402
-from tests.conftest import archive_env  # noqa: E402
+from tests.conftest import archive_env
+from tests.support import site
 
 
 def timed(args: list[str], env: dict[str, str]) -> float:

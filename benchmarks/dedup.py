@@ -2,7 +2,7 @@
 
 Run from the project root (the corpus defaults to ../shared/corpus next to the checkout):
 
-    python benchmarks/dedup.py [--corpus DIR] [--seed N] [--skip-speed] [--skip-quality]
+    python -m benchmarks.dedup [--corpus DIR] [--seed N] [--skip-speed] [--skip-quality]
                                [--scale 1000,10000,100000]
 
 Set. `benchmarks/dedup_set.py` generates the labelled set from the corpus (originals, reposts on
@@ -68,18 +68,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-for path in (PROJECT_ROOT, PROJECT_ROOT / "benchmarks"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+from sqlite_utils import Database
+from trafilatura.deduplication import Simhash
 
-from dedup_set import Item, generate, load_stories  # noqa: E402
-from sqlite_utils import Database  # noqa: E402
-from trafilatura.deduplication import Simhash  # noqa: E402
-
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest  # noqa: E402
-from pipelines.extraction import extract_article  # noqa: E402
-from pipelines.identity import content_sha256  # noqa: E402
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest
+from benchmarks.dedup_set import Item, generate, load_stories
+from pipelines.extraction import extract_article
+from pipelines.identity import content_sha256
 
 TARGET_PRECISION = 0.99
 TARGET_RECALL = 0.95

@@ -57,11 +57,7 @@ from string import Template
 from typing import Literal
 from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from pipelines.extraction import extract_article  # noqa: E402
+from pipelines.extraction import extract_article
 
 __all__ = ["SITES", "Item", "Story", "generate", "load_stories"]
 
@@ -1567,7 +1563,7 @@ def _tags(title: str) -> list[str]:
     return list(dict.fromkeys(words))[:3] or ["news"]
 
 
-if __name__ == "__main__":  # python benchmarks/dedup_set.py [CORPUS]: counts and time
+if __name__ == "__main__":  # python -m benchmarks.dedup_set [CORPUS]: counts and time
     import time
 
     from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest

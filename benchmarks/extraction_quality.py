@@ -2,7 +2,7 @@
 
 Run from the project root (the corpus defaults to ../shared/corpus next to the checkout):
 
-    python benchmarks/extraction_quality.py [--corpus DIR] [--processes 2] [--failures [LABEL]]
+    python -m benchmarks.extraction_quality [--corpus DIR] [--processes 2] [--failures [LABEL]]
 
 `--failures` lists every miss of the chosen configuration (or of the one labelled LABEL).
 
@@ -63,12 +63,8 @@ from trafilatura.deduplication import LRU_TEST
 from trafilatura.utils import decode_file
 from w3lib.encoding import html_body_declared_encoding
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest  # noqa: E402
-from pipelines import extraction  # noqa: E402
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_manifest
+from pipelines import extraction
 
 NO_COMMENTS: dict[str, Any] = {"include_comments": False}
 RECALL: dict[str, Any] = {**NO_COMMENTS, "favor_recall": True}

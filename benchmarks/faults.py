@@ -1,20 +1,21 @@
-"""Every hostile input of tests/hostile.py against the loopback hostile server, with good pages;
-then the process faults of a crawl: extraction workers killed, SIGTERM, a full disk.
+"""Every hostile input of tests/support/hostile.py against the loopback hostile server, with
+good pages; then the process faults of a crawl: extraction workers killed, SIGTERM, a full disk.
 
 Each group of hostile pages is archived by one `wirearchive add --file -` run together with a
-few good pages of the test site (tests/site.py); each hostile feed or sitemap by one
+few good pages of the test site (tests/support/site.py); each hostile feed or sitemap by one
 `wirearchive crawl` of it beside a `urls` source of the same good pages. Prints a markdown
 table: what each input should end as and what it did (`settled s`: when its line came out),
 the good pages lost (must be 0), the run's peak RSS (VmHWM of the crawling process; the
 largest extraction worker seen, sampled every 50 ms) and its wall time.
 
-The process faults crawl a 200-post site (tests/platforms.py) with two extraction workers,
-inject the fault, then crawl again without it (after `flush` and more space for the full disk):
-a second table says how the faulted run ended (exit status, summary, the longest time the
-catalog went without a new article: a hang shows there), what it archived and failed, and the
-posts still missing after the rerun, which must be 0. The full disk needs root (a tmpfs).
+The process faults crawl a 200-post site (tests/support/platforms.py) with two extraction
+workers, inject the fault, then crawl again without it (after `flush` and more space for the
+full disk): a second table says how the faulted run ended (exit status, summary, the longest
+time the catalog went without a new article: a hang shows there), what it archived and failed,
+and the posts still missing after the rerun, which must be 0. The full disk needs root (a
+tmpfs).
 
-    python benchmarks/faults.py
+    python -m benchmarks.faults
 """
 
 from __future__ import annotations
@@ -32,15 +33,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests import hostile, site  # noqa: E402
-from tests.conftest import archive_env  # noqa: E402
-from tests.hostile import GROUPS, SOURCES, Case, SourceCase  # noqa: E402
-from tests.platforms import PlatformSite, make_posts  # noqa: E402
-from tests.site import PAGES  # noqa: E402
+from tests.conftest import archive_env
+from tests.support import hostile, site
+from tests.support.hostile import GROUPS, SOURCES, Case, SourceCase
+from tests.support.platforms import PlatformSite, make_posts
+from tests.support.site import PAGES
 
 GOOD = ["nature.com.telescope.html", "latimes.com.bloomberg.html", "msn.com.university.html"]
 RUN_TIMEOUT = 120
@@ -97,7 +94,8 @@ def run_cli(args: list[str], root: Path, stdin: str = "") -> Run:
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
-            env=archive_env(root),
+            # Crawls warm up as a user's do; stalled pages end at a time limit of 2 s.
+            env=archive_env(root, WIREARCHIVE_WARM_UP="1", WIREARCHIVE_DOWNLOAD_TIMEOUT="2"),
             cwd=root,
         )
         assert proc.stdin is not None and proc.stdout is not None

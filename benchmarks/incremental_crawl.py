@@ -1,12 +1,12 @@
 """Incremental crawling: an unchanged rerun against the first crawl of the same site.
 
 Builds loopback sites of N posts (default 500) from the pages of ../shared/corpus (the test
-platforms in tests/platforms.py: a Blogger blog, whose listings carry dates, and a site of
+platforms in tests/support/platforms.py: a Blogger blog, whose listings carry dates, and a site of
 archive pages only, where reruns rely on conditional GETs), runs `wirearchive crawl` end to
 end twice on each into a fresh archive, and prints wall time, requests served and article
 pages fetched with 200 for both runs, and their ratios.
 
-    python benchmarks/incremental_crawl.py [--posts 500] [--kinds blogger,site] [--corpus DIR]
+    python -m benchmarks.incremental_crawl [--posts 500] [--kinds blogger,site] [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
+from tests.support.platforms import PlatformSite, make_posts
 
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
-from tests.platforms import PlatformSite, make_posts  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_crawl(site: PlatformSite, workdir: Path, kind: str) -> tuple[float, int, int]:

@@ -1,7 +1,7 @@
 """What Redis costs for the scale-out: memory of a seen-set and of the near-duplicate index,
 and the time of one `assign` on Redis beside SQLite.
 
-Starts a private redis-server (tests/redisserver.py) and measures `INFO memory` used_memory
+Starts a private redis-server (tests/support/redisserver.py) and measures `INFO memory` used_memory
 before and after filling:
 
 1. a scrapy-redis style seen-set: SADD of N SHA-1 request fingerprints (40 hex chars);
@@ -13,7 +13,7 @@ before and after filling:
 3. the median and 95th percentile ms of each `assign` of those articles on `SqliteLSH` (a file
    opened like the catalog) and `RedisLSH` (loopback), and whether both assigned alike.
 
-    python benchmarks/redis_memory.py [--fingerprints 200000] [--articles 20000] [--copies 0.3]
+    python -m benchmarks.redis_memory [--fingerprints 200000] [--articles 20000] [--copies 0.3]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import hashlib
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -33,13 +32,9 @@ import numpy as np
 import redis
 from sqlite_utils import Database
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from pipelines.lshstore import DEFAULT_PREFIX  # noqa: E402
-from pipelines.neardup import NUM_PERM, Assignment, NearDuplicateIndex  # noqa: E402
-from tests.redisserver import redis_server  # noqa: E402
+from pipelines.lshstore import DEFAULT_PREFIX
+from pipelines.neardup import NUM_PERM, Assignment, NearDuplicateIndex
+from tests.support.redisserver import redis_server
 
 Article = tuple[str, np.ndarray, str]  # (id, signature, first_seen)
 

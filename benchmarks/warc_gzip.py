@@ -4,7 +4,7 @@ The project compresses each WARC record with zlib-ng at archive.warc.GZIP_LEVEL;
 the levels of zlib-ng and of Python's zlib side by side (median of 3 passes over
 ../shared/corpus/pages). Both write standard gzip members.
 
-    python benchmarks/warc_gzip.py [--corpus DIR]
+    python -m benchmarks.warc_gzip [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from zlib_ng import gzip_ng
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
 
 
 def main() -> None:

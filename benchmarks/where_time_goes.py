@@ -8,7 +8,7 @@
 - the crawl process: `py-spy record` of `wirearchive crawl` of benchmarks/throughput.py's
   site (the crawl process, not its workers), the share of its samples in each part.
 
-    python benchmarks/where_time_goes.py [--posts 2000] [--workers 2] [--corpus DIR]
+    python -m benchmarks.where_time_goes [--posts 2000] [--workers 2] [--corpus DIR]
 
 The profiles need py-spy on PATH (`pip install py-spy`).
 """
@@ -29,13 +29,11 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages
+from benchmarks.throughput import crawl
+from tests.support.platforms import PlatformSite, make_posts
 
-from benchmarks.corpus import DEFAULT_CORPUS, corpus_pages  # noqa: E402
-from benchmarks.throughput import crawl  # noqa: E402
-from tests.platforms import PlatformSite, make_posts  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 URL = "http://bench.example/"
 Stack = list[str]  # function names, outermost first

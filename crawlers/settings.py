@@ -36,6 +36,9 @@ WIREARCHIVE_ALLOW_PRIVATE = os.environ.get("WIREARCHIVE_ALLOW_PRIVATE", "")
 WIREARCHIVE_EXTRACT_WORKERS = int(os.environ.get("WIREARCHIVE_EXTRACT_WORKERS", "0"))
 WIREARCHIVE_EXTRACT_TIMEOUT = float(os.environ.get("WIREARCHIVE_EXTRACT_TIMEOUT", "30"))
 WIREARCHIVE_EXTRACT_MEMORY_MB = int(os.environ.get("WIREARCHIVE_EXTRACT_MEMORY_MB", "1024"))
+# Before a crawl, warm the extractor up once in the process the workers are forked from
+# (pipelines/warmworker.py: about 6 s, gained back on a crawl of many pages); "0" skips it.
+WIREARCHIVE_WARM_UP = os.environ.get("WIREARCHIVE_WARM_UP", "1") != "0"
 # Wire services and their aliases for attribution; None means the built-in list
 # (pipelines.wire.DEFAULT_AGENCIES). A dict of canonical name -> list of aliases, or the path
 # of a TOML file of `Name = ["Alias", ...]` lines, replaces it.

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests import site
-from tests.redisserver import RedisServer, redis_server
-from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS, seaweedfs
+from tests.support import site
+from tests.support.redisserver import RedisServer, redis_server
+from tests.support.s3server import ACCESS_KEY, REGION, SECRET_KEY, SeaweedFS, seaweedfs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,15 +73,19 @@ class Archive:
 
 
 def archive_env(root: Path, **extra: str) -> dict[str, str]:
-    """Environment for a CLI run against an archive in `root` (created if missing)."""
+    """Environment for a CLI run against an archive in `root` (created if missing). A page
+    gets the default time limit (30 s), which no loopback page comes near however busy the
+    machine; tests of pages that time out set a short one."""
     root.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WIREARCHIVE_", "AWS_"))}
     env.update(
         WIREARCHIVE_DB=str(root / "archive.db"),
         WIREARCHIVE_STORE=str(root / "objects"),
         WIREARCHIVE_ALLOW_PRIVATE="127.0.0.0/8",  # the test site only, never other private nets
-        WIREARCHIVE_DOWNLOAD_TIMEOUT="2",
         WIREARCHIVE_EXTRACT_WORKERS="1",
+        # No extractor warm-up (6 s a crawl): test crawls are a few pages each.
+        # tests/test_crawl.py keeps one crawl with it on.
+        WIREARCHIVE_WARM_UP="0",
         PYTHONPATH=str(ROOT),
     )
     env.update(extra)

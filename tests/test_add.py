@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.server
 import io
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,14 +13,10 @@ import threading
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.cli import url_lines
-from tests import site
 from tests.conftest import Archive, archive_env
-from tests.site import SEED
-
-
-def _count(archive: Archive, table: str) -> int:
-    with sqlite3.connect(archive.db) as conn:
-        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+from tests.support import site
+from tests.support.helpers import count, free_port
+from tests.support.site import SEED
 
 
 def test_seed_repost_archived_with_metadata_and_wire_source(archive, test_site):
@@ -70,7 +65,7 @@ def test_adding_again_archives_nothing_new(archive, test_site):
     urls = [f"{origin}/seed-repost.html", f"{origin}/pages/nature.com.telescope.html"]
     code, first = archive.add(*urls)
     assert code == 0 and {r["status"] for r in first.values()} == {"archived"}
-    keys, articles = archive.stored_keys(), _count(archive, "articles")
+    keys, articles = archive.stored_keys(), count(archive.db, "articles")
     code, again = archive.add(*urls)
     assert code == 0
     assert {r["status"] for r in again.values()} == {"unchanged"}
@@ -79,7 +74,7 @@ def test_adding_again_archives_nothing_new(archive, test_site):
     # refer to the first captures.
     new_keys = archive.stored_keys() - keys
     assert keys <= archive.stored_keys() and all(k.startswith("raw/") for k in new_keys)
-    assert _count(archive, "articles") == articles
+    assert count(archive.db, "articles") == articles
     with sqlite3.connect(archive.db) as conn:
         rows = conn.execute(
             "select c.record_type, c.refers_to, o.id, c.payload_sha256 = o.payload_sha256 "
@@ -119,14 +114,11 @@ def test_exact_copy_elsewhere_is_a_duplicate(archive, test_site):
     assert originals == 1
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_bad_inputs_get_a_clear_status_and_leave_nothing_behind(archive, test_site):
     origin, _ = test_site
+    # /slow.html outlasts it; the other pages have 3 s for a first attempt, however busy the
+    # machine.
+    archive.env["WIREARCHIVE_DOWNLOAD_TIMEOUT"] = "6"
     expected = {
         "not a url": ("refused", "invalid URL"),
         "http://": ("refused", "invalid URL"),
@@ -134,7 +126,7 @@ def test_bad_inputs_get_a_clear_status_and_leave_nothing_behind(archive, test_si
         "data:text/html,<p>hi</p>": ("refused", "scheme data"),
         "ftp://ftp.example.com/file.html": ("refused", "scheme ftp"),
         "http://nonexistent-host.invalid/post.html": ("failed", "DNS lookup failed"),
-        f"http://127.0.0.1:{_closed_port()}/post.html": ("failed", "connection refused"),
+        f"http://127.0.0.1:{free_port()}/post.html": ("failed", "connection refused"),
         f"{origin}/slow.html": ("failed", "timed out"),
         f"{origin}/missing.html": ("failed", "HTTP 404"),
         f"{origin}/error.html": ("failed", "HTTP 500"),
@@ -154,8 +146,8 @@ def test_bad_inputs_get_a_clear_status_and_leave_nothing_behind(archive, test_si
         assert reason in results[url]["reason"], (url, results[url])
         assert results[url]["id"] is None
     # Nothing half-written: no rows, no objects.
-    assert _count(archive, "articles") == 0
-    assert _count(archive, "captures") == 0
+    assert count(archive.db, "articles") == 0
+    assert count(archive.db, "captures") == 0
     assert archive.stored_keys() == set()
 
 
@@ -346,7 +338,7 @@ def test_reextract_makes_a_new_version_from_the_stored_capture(archive, test_sit
 def test_unreachable_hosts_give_one_stderr_line_each(archive):
     urls = [
         "http://nonexistent-host.invalid/post.html",
-        f"http://127.0.0.1:{_closed_port()}/post.html",
+        f"http://127.0.0.1:{free_port()}/post.html",
     ]
     proc = archive.run("add", *urls)
     assert proc.returncode == 1

@@ -10,24 +10,24 @@ import pytest
 from tests.conftest import ROOT
 
 CORPUS_BENCHMARKS = [
-    "dedup.py",
-    "extraction_quality.py",
-    "incremental_crawl.py",
-    "scaleout.py",
-    "scrapy_floor.py",
-    "throughput.py",
-    "warc_gzip.py",
-    "where_time_goes.py",
+    "dedup",
+    "extraction_quality",
+    "incremental_crawl",
+    "scaleout",
+    "scrapy_floor",
+    "throughput",
+    "warc_gzip",
+    "where_time_goes",
 ]
 
 
-@pytest.mark.parametrize("script", CORPUS_BENCHMARKS)
-def test_missing_corpus_is_explained(script, tmp_path):
+@pytest.mark.parametrize("name", CORPUS_BENCHMARKS)
+def test_missing_corpus_is_explained(name, tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), "--corpus", str(tmp_path / "none")],
+        [sys.executable, "-m", f"benchmarks.{name}", "--corpus", str(tmp_path / "none")],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=ROOT,
         timeout=120,
     )
     assert proc.returncode != 0
@@ -37,9 +37,8 @@ def test_missing_corpus_is_explained(script, tmp_path):
 
 
 def test_dedup_set_without_a_corpus_is_explained(tmp_path):
-    script = ROOT / "benchmarks" / "dedup_set.py"
     proc = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "none")],
+        [sys.executable, "-m", "benchmarks.dedup_set", str(tmp_path / "none")],
         capture_output=True,
         text=True,
         cwd=ROOT,

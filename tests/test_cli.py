@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from tests.conftest import ROOT, Archive, archive_env
+from tests.support.helpers import free_port
 
 
 def test_demo_archives_the_sample_blog(archive: Archive):
@@ -28,12 +29,6 @@ def test_demo_archives_the_sample_blog(archive: Archive):
     assert again.returncode == 0 and again.stdout.count("unchanged") == 5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_demo_refuses_a_busy_port_rather_than_changing_ids(archive: Archive):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -46,7 +41,7 @@ def test_demo_refuses_a_busy_port_rather_than_changing_ids(archive: Archive):
 
 
 def test_demo_serve_gives_a_site_that_crawl_can_archive(archive: Archive):
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "archive", "demo", "--serve", "--port", str(port)],
         stdout=subprocess.PIPE,

@@ -19,7 +19,7 @@ from archive.migrations import MIGRATIONS
 from archive.spool import Spool, SpoolError
 from archive.uploader import spool_dir
 from tests.conftest import archive_env
-from tests.site import PAGES
+from tests.support.site import PAGES
 
 # Waits for the go file (argv[1]) after the imports, then runs the CLI with argv[2:].
 CLI_AT_GO = (
@@ -61,6 +61,7 @@ def test_concurrent_first_opens_of_a_fresh_catalog_never_race(tmp_path):
             assert (code, out.strip()) == (0, str(len(MIGRATIONS))), err
 
 
+@pytest.mark.slow
 def test_four_adds_on_one_catalog_all_archive_with_one_response_per_payload(tmp_path, test_site):
     origin, _ = test_site
     env = archive_env(tmp_path)

@@ -8,14 +8,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.conftest import Archive
-from tests.platforms import PRIVATE_PATH, PlatformSite, _Response, make_posts
-from tests.site import PAGES
+from tests.support.helpers import crawl, free_port, wait_for
+from tests.support.platforms import PRIVATE_PATH, PlatformSite, _Response, make_posts
+from tests.support.site import PAGES
 
 POSTS = make_posts(12, list(PAGES.values()))
 WAY_IN = {
@@ -27,22 +27,6 @@ WAY_IN = {
     "jsonfeed": "feed",
     "site": "site",
 }
-
-
-def crawl(
-    archive: Archive, site: PlatformSite, *args: str, kind: str | None = None, name: str = "src"
-) -> tuple[subprocess.CompletedProcess[str], dict]:
-    """Run `wirearchive crawl` on one source; the process and its crawl_sources row."""
-    kind_line = f'kind = "{kind}"\n' if kind else ""
-    sources = archive.root / "sources.toml"
-    sources.write_text(f'[[sources]]\nname = "{name}"\nurl = "{site.origin}/"\n{kind_line}')
-    proc = archive.run("crawl", "--sources", str(sources), *args)
-    with sqlite3.connect(archive.db) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute(
-            "select * from crawl_sources where source = ? order by crawl_id desc limit 1", [name]
-        ).fetchone()
-    return proc, dict(row) if row else {}
 
 
 def archived_urls(archive: Archive) -> list[str]:
@@ -140,6 +124,17 @@ def test_wordpress_falls_back_to_the_feed_when_the_api_is_gone(archive):
         assert row["new_articles"] == 9  # the feed lists the latest 10
 
 
+def test_crawl_with_the_extractor_warmed_up(archive):
+    """The warm-up the other tests switch off (WIREARCHIVE_WARM_UP=0), on as by default."""
+    archive.env["WIREARCHIVE_WARM_UP"] = "1"
+    with PlatformSite("rss", POSTS[:3]) as site:
+        proc, row = crawl(archive, site)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "warm-up failed" not in proc.stderr
+        assert archived_urls(archive) == sorted(site.post_url(p) for p in POSTS[:3])
+        assert row["new_articles"] == 3
+
+
 def test_calendar_trap_is_bounded(archive):
     with PlatformSite("site", POSTS) as site:
         proc, row = crawl(archive, site, kind="site")
@@ -173,7 +168,7 @@ def test_overlapping_runs_are_refused(archive):
             text=True,
         )
         try:
-            _wait_for(lambda: any(p.startswith("/posts/") for p, _ in site.requests))
+            wait_for(lambda: any(p.startswith("/posts/") for p, _ in site.requests))
             second = archive.run("crawl", "--sources", str(sources))
             assert second.returncode == 1
             assert "another crawl (pid" in second.stderr and "Traceback" not in second.stderr
@@ -210,7 +205,7 @@ def test_interrupted_crawl_resumes_without_loss_or_refetch(archive):
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_for(lambda: len(site.article_fetches()) >= 8)
+        wait_for(lambda: len(site.article_fetches()) >= 8)
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=120)
         assert first.returncode == 1, err[-3000:]
@@ -301,13 +296,6 @@ def test_stats_shows_recent_runs(archive):
     assert run["sources"][0]["errors"] == {"robots": 1} and isinstance(run["pid"], int)
 
 
-def _wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
 def test_progress_line_on_a_terminal(archive):
     import os
     import pty
@@ -390,10 +378,9 @@ def test_since_applies_to_every_kind_and_counts_what_it_skips(archive, kind):
     # The sample blog's posts date from 2019 to 2023; its sitemap and pages list no dates
     # (skipped after extraction), its feed does (skipped unfetched): 3 skipped either way.
     from archive.demo import DEMO_SITE, serve_site
-    from tests.test_cli import _free_port
 
     sources = archive.root / "sources.toml"
-    with serve_site(DEMO_SITE, _free_port()) as origin:
+    with serve_site(DEMO_SITE, free_port()) as origin:
         sources.write_text(f'[[sources]]\nname = "demo"\nurl = "{origin}/"\nkind = "{kind}"\n')
         proc = archive.run("crawl", "--sources", str(sources), "--since", "2022-01-01")
         assert proc.returncode == 0, proc.stderr

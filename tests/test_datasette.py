@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,7 @@ from urllib.request import urlopen
 import pytest
 
 from tests.conftest import TELESCOPE
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.helpers import free_port
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +24,7 @@ def served(small_archive) -> Iterator[tuple[str, dict]]:
     the CLI (conftest.small_archive); the server is stopped at the end."""
     archive, ids = small_archive
     root = archive.root
-    port = _free_port()
+    port = free_port()
     log = (root / "datasette.log").open("wb")
     server = subprocess.Popen(  # as docs/analysis.md says: the live catalog, opened read-only
         [sys.executable, "-m", "datasette", "serve", str(archive.db), "--port", str(port)],

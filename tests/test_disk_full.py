@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Archive, archive_env
-from tests.platforms import PlatformSite, make_posts
-from tests.site import PAGES
+from tests.support.platforms import PlatformSite, make_posts
+from tests.support.site import PAGES
 
 POSTS = make_posts(200, list(PAGES.values()))
 
@@ -34,6 +34,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_the_crawl_and_a_rerun_finishes_it(tmp_path, small_disk):
     archive = Archive(tmp_path, archive_env(tmp_path, WIREARCHIVE_DB=str(small_disk / "a.db")))
     with PlatformSite("news", POSTS) as site:

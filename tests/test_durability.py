@@ -8,7 +8,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,11 +20,12 @@ from archive.store import LocalStore, S3Store
 from archive.warc import capture_records, scan_captures
 from archive.warcfile import WarcFile, truncate_to_committed
 from crawlers.items import Capture
-from tests.audit import audit, integrity_ok
 from tests.conftest import Archive, s3_env
-from tests.platforms import PlatformSite, make_posts
-from tests.s3server import s3_client, seaweedfs
-from tests.site import PAGES
+from tests.support.audit import audit, integrity_ok
+from tests.support.helpers import count, records, wait_for
+from tests.support.platforms import PlatformSite, make_posts
+from tests.support.s3server import s3_client, seaweedfs
+from tests.support.site import PAGES
 
 
 def warcio(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,12 +41,6 @@ def warcio(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
-
-
-def _rows(db: Path, sql: str) -> list[sqlite3.Row]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(sql).fetchall()
 
 
 def _sources(archive: Archive, site: PlatformSite, kind: str) -> Path:
@@ -80,7 +74,7 @@ def test_warc_files_rotate_pass_warcio_check_and_index_where_the_catalog_says(ar
                 int(entry["offset"]),
                 int(entry["length"]),
             )
-    captures = _rows(archive.db, "select * from captures")
+    captures = records(archive.db, "select * from captures")
     assert len(captures) == len(urls)
     for row in captures:
         assert indexed[row["id"]] == (
@@ -100,7 +94,7 @@ def test_unchanged_pages_are_kept_as_revisit_records(archive):
         for _ in range(2):
             proc = archive.run("crawl", "--sources", str(sources))
             assert proc.returncode == 0, proc.stderr[-2000:]
-    revisits = _rows(archive.db, "select * from captures where record_type = 'revisit'")
+    revisits = records(archive.db, "select * from captures where record_type = 'revisit'")
     assert len(revisits) == 3
     store = LocalStore(archive.objects)
     for row in revisits:
@@ -108,7 +102,7 @@ def test_unchanged_pages_are_kept_as_revisit_records(archive):
             scanned = {c.capture_id: c for c in scan_captures(stream)}
         record = scanned[row["id"]]
         assert record.status_code == 304 and record.refers_to == row["refers_to"]
-        original = _rows(archive.db, f"select * from captures where id = '{row['refers_to']}'")[0]
+        original = records(archive.db, "select * from captures where id = ?", row["refers_to"])[0]
         assert original["record_type"] == "response" and original["url"] == row["url"]
         span = store.get_range(row["warc_key"], row["warc_offset"], row["warc_length"])
         assert b"WARC-Profile: http://netpreserve.org/warc/1.0/revisit/server-not-modified" in (
@@ -150,6 +144,7 @@ def test_recovery_cuts_a_dead_writers_file_back_to_committed_captures(tmp_path):
     assert check.returncode == 0, check.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_store_outage_mid_crawl_spools_and_flush_archives_everything_once(
     tmp_path_factory, tmp_path
@@ -180,14 +175,14 @@ def test_store_outage_mid_crawl_spools_and_flush_archives_everything_once(
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_for(lambda: _count(archive.db, "articles") >= 8)
+        wait_for(lambda: count(archive.db, "articles", missing_ok=True) >= 8, timeout=120)
         s3.stop()
         _, err = crawl.communicate(timeout=240)
         assert crawl.returncode == 1, err[-3000:]
         assert "wirearchive flush" in err
-        pending = _count(archive.db, "articles where pending = 1")
+        pending = count(archive.db, "articles where pending = 1")
         assert pending > 0
-        assert _count(archive.db, "articles") == len(posts)
+        assert count(archive.db, "articles") == len(posts)
         # Pending rows are not shown as archived: search leaves them out, show says so.
         found = archive.run("search", "--json", "--limit", "100", posts[0].title.split()[0])
         assert len(found.stdout.splitlines()) <= len(posts) - pending
@@ -207,6 +202,7 @@ def test_store_outage_mid_crawl_spools_and_flush_archives_everything_once(
         assert again.returncode == 0 and "uploaded 0 objects" in again.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(archive):
     seed = int(os.environ.get("WIREARCHIVE_TEST_SEED", "7"))
@@ -229,9 +225,13 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(archive):
             )
             # Kill while it archives: once a random number more of posts are in, plus a
             # random fraction of a second (mid-write, mid-commit, mid-upload...).
-            target = _count(archive.db, "articles") + rng.randint(1, len(posts) // 6)
-            _wait_for(
-                lambda p=proc, n=target: _count(archive.db, "articles") >= n or p.poll() is not None
+            archived = count(archive.db, "articles", missing_ok=True)
+            target = archived + rng.randint(1, len(posts) // 6)
+            wait_for(
+                lambda p=proc, n=target: (
+                    count(archive.db, "articles", missing_ok=True) >= n or p.poll() is not None
+                ),
+                timeout=120,
             )
             time.sleep(rng.uniform(0, 0.3))
             if proc.poll() is None:
@@ -245,20 +245,6 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(archive):
     counts = audit(archive.db, LocalStore(archive.objects))
     assert counts["articles"] == len(posts), f"seed {seed}"
     assert not list((archive.root / "archive.db.spool" / "objects").rglob("*.*"))
-
-
-def _count(db: Path, table_and_filter: str) -> int:
-    try:
-        return _rows(db, f"select count(*) from {table_and_filter}")[0][0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
-
-
-def _wait_for(condition, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_a_spool_holding_objects_refuses_another_store(tmp_path):

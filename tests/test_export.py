@@ -21,7 +21,7 @@ import pytest
 from archive.catalog import Catalog
 from archive.export import FIELDS, WRITERS
 from tests.conftest import Archive, archive_env
-from tests.site import PAGES
+from tests.support.site import PAGES
 
 NAMES = [name for name, _ in FIELDS]
 DUCKDB_TYPES = {"string": "VARCHAR", "strings": "VARCHAR[]", "float": "DOUBLE", "int": "BIGINT"}
@@ -300,6 +300,7 @@ def _peak_rss_mb(db: Path, fmt: str, out: Path) -> float:
     return int(proc.stdout) / 1024  # ru_maxrss is in KiB on Linux
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss units differ")
 def test_memory_does_not_grow_with_the_export(tmp_path):
     """5,000 then 25,000 articles (~8 then ~40 MB of text): peak memory stays where it was.

@@ -9,10 +9,13 @@ import os
 import signal
 import time
 
+import pytest
+
 from crawlers.items import Capture
 from pipelines.extract import ExtractPipeline
-from tests.faultyworker import hold, misbehave
-from tests.site import SEED
+from tests.support.faultyworker import hold, misbehave
+from tests.support.helpers import wait_for
+from tests.support.site import SEED
 
 
 def _capture(n: int, body: bytes) -> Capture:
@@ -31,6 +34,7 @@ class FaultyExtract(ExtractPipeline):
     work = staticmethod(misbehave)
 
 
+@pytest.mark.slow
 def test_a_bad_page_costs_only_its_worker():
     good = SEED.read_bytes()
     pages = [
@@ -87,13 +91,6 @@ def _worker_pids(pipeline: ExtractPipeline) -> set[int]:
     return pids
 
 
-def _wait(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.02)
-
-
 def test_a_worker_killed_while_idle_does_not_fail_the_pages_after_it():
     # pebble breaks the whole pool when a worker dies with no task running, and schedule()
     # then raised: every later page failed.
@@ -102,7 +99,7 @@ def test_a_worker_killed_while_idle_does_not_fail_the_pages_after_it():
     pipeline.open_spider()
     try:
         os.kill(min(_worker_pids(pipeline)), signal.SIGKILL)
-        _wait(lambda: not pipeline._pool.active)
+        wait_for(lambda: not pipeline._pool.active)
 
         async def run() -> list[Capture]:
             items = [_capture(n, good) for n in range(4)]
@@ -178,6 +175,7 @@ class StuckPool:
         pass
 
 
+@pytest.mark.slow
 def test_a_stuck_pool_is_replaced_instead_of_waited_on_for_ever():
     pipeline = ExtractPipeline(workers=1, agencies=None, timeout=15.0, stall_grace=1.0)
     pipeline.open_spider()

@@ -10,7 +10,7 @@ import unicodedata
 import pytest
 
 from pipelines.extraction import SAMPLE_POSTS, extract_article, extract_page, warm_up
-from tests.site import MANIFEST, PAGES, SEED
+from tests.support.site import MANIFEST, PAGES, SEED
 
 
 def _norm(text: str) -> str:

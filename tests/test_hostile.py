@@ -1,24 +1,24 @@
-"""Hostile inputs (tests/hostile.py): each URL ends with a clear status and reason, nothing
+"""Hostile inputs (tests/support/hostile.py): each URL ends with a clear status and reason, nothing
 hangs, and the good pages archived in the same run are never lost."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests import hostile
 from tests.conftest import Archive, archive_env
-from tests.hostile import GROUPS, SOURCES, TIMED_OUT_TWICE, Case
+from tests.support import hostile
+from tests.support.helpers import records, rows
+from tests.support.hostile import GROUPS, SOURCES, TIMED_OUT_TWICE, Case
 
 ADD_SECONDS = 30  # an `add` of a whole group, retries of the timeouts included, ends by then
+PAGE_LIMIT = {"WIREARCHIVE_DOWNLOAD_TIMEOUT": "2"}  # where a stalled page ends
 
 # Good pages, one on the hostile server itself (its connections and slots are shared with
 # the hostile ones) and one on the test site.
@@ -55,7 +55,7 @@ def group_run(
     def run(group: str) -> Run:
         if group not in runs:
             root = tmp_path_factory.mktemp(f"hostile-{group}")
-            archive = Archive(root, archive_env(root))
+            archive = Archive(root, archive_env(root, **PAGE_LIMIT))
             urls = [hostile_server[0] + c.path for c in GROUPS[group]]
             urls += [hostile_server[0] + OWN_GOOD, test_site[0] + SITE_GOOD]
             started = time.monotonic()
@@ -68,11 +68,6 @@ def group_run(
         return runs[group]
 
     return run
-
-
-def _rows(archive: Archive, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(archive.db) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 @pytest.mark.parametrize(
@@ -89,7 +84,7 @@ def test_hostile_input_ends_with_a_clear_outcome(group_run, hostile_server, grou
         assert case.reason in result["reason"], result
         # Nothing half-written for it.
         assert result["id"] is None
-        assert _rows(run.archive, "select id from captures where input_url = ?", url) == []
+        assert rows(run.archive.db, "select id from captures where input_url = ?", url) == []
         return
     article = run.archive.show(result["id"])
     for field in ("text", "title"):
@@ -109,7 +104,7 @@ def test_good_pages_in_the_same_run_are_archived_and_nothing_hangs(
     failed = any(c.status == "failed" for c in GROUPS[group])
     assert run.code == int(failed)
     # Every failure falls in a known kind of error: none is left as "other".
-    ((errors,),) = _rows(run.archive, "select errors from crawl_sources")
+    ((errors,),) = rows(run.archive.db, "select errors from crawl_sources")
     assert "other" not in json.loads(errors), errors
     # Retries are bounded: no hostile path was asked for more than 1 + RETRY_TIMES times, and
     # a page that timed out was asked for twice: retried once, within its time limit.
@@ -122,7 +117,7 @@ def test_good_pages_in_the_same_run_are_archived_and_nothing_hangs(
 @pytest.mark.parametrize("case", SOURCES, ids=lambda c: c.path.strip("/"))
 def test_hostile_listing_crawl_ends_with_a_clear_status(hostile_server, tmp_path, case):
     origin, requested = hostile_server
-    archive = Archive(tmp_path, archive_env(tmp_path))
+    archive = Archive(tmp_path, archive_env(tmp_path, **PAGE_LIMIT))
     sources = tmp_path / "sources.toml"
     sources.write_text(
         f'[[sources]]\nname = "hostile"\nurl = "{origin}{case.path}"\nkind = "{case.kind}"\n'
@@ -133,16 +128,10 @@ def test_hostile_listing_crawl_ends_with_a_clear_status(hostile_server, tmp_path
     assert time.monotonic() - started < ADD_SECONDS
     assert proc.returncode == (0 if case.status in ("ok", "partial") else 1), proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    (row,) = _source_rows(archive.db)
+    (row,) = records(archive.db, "select * from crawl_sources")
     assert row["status"] == case.status, row
     assert case.reason in (row["reason"] or ""), row
     assert row["new_articles"] == case.new_articles, row
     # Not one URL fetched twice: the sitemap loop is read once round.
     asked = Counter(requested[before:])
     assert max(asked.values()) == 1, asked
-
-
-def _source_rows(db: Path) -> list[sqlite3.Row]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return conn.execute("select * from crawl_sources").fetchall()

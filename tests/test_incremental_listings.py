@@ -7,9 +7,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from tests.platforms import DEFAULT_START, PlatformSite, make_posts
-from tests.site import PAGES
-from tests.test_crawl import crawl
+import pytest
+
+from tests.support.helpers import crawl
+from tests.support.platforms import DEFAULT_START, PlatformSite, make_posts
+from tests.support.site import PAGES
 
 POSTS = make_posts(8, list(PAGES.values()))
 
@@ -23,6 +25,7 @@ def rows(archive, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+@pytest.mark.slow
 def test_wordpress_rerun_archives_backdated_posts_headline_edits_and_marks_deletions(archive):
     with PlatformSite("wordpress", POSTS) as site:
         proc, first = crawl(archive, site, kind="wordpress")

@@ -7,11 +7,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from archive.catalog import Catalog
 from archive.documents import DOCUMENT_FIELDS, article_document, article_key
@@ -22,9 +23,10 @@ from archive.warc import capture_records, payload_sha256, warcinfo_record
 from crawlers.items import Capture
 from pipelines.neardup import NearDuplicateIndex
 from tests.conftest import Archive, archive_env, s3_env
-from tests.platforms import PlatformSite, Post, make_posts
-from tests.s3server import s3_client
-from tests.site import PAGES
+from tests.support.helpers import rows, wait_for
+from tests.support.platforms import PlatformSite, Post, make_posts
+from tests.support.s3server import s3_client
+from tests.support.site import PAGES
 
 PASS_LINE = re.compile(
     r"ingested (\d+) WARC files: (\d+) captures, (\d+) articles \((\d+) texts\); (\d+) deferred"
@@ -53,26 +55,21 @@ def _add(archive: Archive, *urls: str) -> dict[str, str]:
     return {url: result["id"] for url, result in results.items()}
 
 
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
-
-
 def _snapshot(db: Path) -> dict[str, Any]:
     """What ingest and reindex must agree on: articles (but for the cluster names), revisions,
     captures, and the partition of articles into stories."""
     clusters: dict[str, set[str]] = {}
-    for article_id, cluster_id in _rows(db, "select id, cluster_id from articles"):
+    for article_id, cluster_id in rows(db, "select id, cluster_id from articles"):
         clusters.setdefault(cluster_id, set()).add(article_id)
     return {
-        "articles": _rows(
+        "articles": rows(
             db,
             "select id, url, canonical_url, title, text, wire_source, content_sha256,"
             " duplicate_of, raw_key, raw_offset, raw_length, capture_id, json_key, first_seen,"
             " fetched_at, pending from articles order by id",
         ),
-        "revisions": _rows(db, "select * from revisions order by id"),
-        "captures": _rows(
+        "revisions": rows(db, "select * from revisions order by id"),
+        "captures": rows(
             db,
             "select id, url, input_url, status_code, content_type, fetched_at, payload_sha256,"
             " length, record_type, warc_key, warc_offset, warc_length, refers_to, article_id,"
@@ -90,6 +87,7 @@ def _reindexed(tmp_path: Path, store: Path) -> dict[str, Any]:
     return _snapshot(rebuilt.db)
 
 
+@pytest.mark.slow
 def test_ingest_of_two_workers_equals_reindex_and_is_incremental(tmp_path, test_site):
     origin, _ = test_site
     store = tmp_path / "shared-objects"
@@ -113,22 +111,22 @@ def test_ingest_of_two_workers_equals_reindex_and_is_incremental(tmp_path, test_
             sorted([by_url[f"/pages/{page}"], by_url[f"/copy/{page}"]]),
         ]
     )
-    assert len(_rows(main.db, "select key from ingested_warcs")) == 2
+    assert len(rows(main.db, "select key from ingested_warcs")) == 2
 
     # One more worker run: the next pass reads its WARC file only.
-    before = _rows(main.db, "select key, ingested_at from ingested_warcs order by key")
+    before = rows(main.db, "select key, ingested_at from ingested_warcs order by key")
     telescope = _add(two, f"{origin}/pages/nature.com.telescope.html")
     assert _ingest(main) == (1, 1, 1, 1, 0)
-    after = _rows(main.db, "select key, ingested_at from ingested_warcs order by key")
+    after = rows(main.db, "select key, ingested_at from ingested_warcs order by key")
     assert set(before) < set(after) and len(after) == 3
     (new_key,) = {key for key, _ in after} - {key for key, _ in before}
-    assert _rows(main.db, f"select article_id from captures where warc_key = '{new_key}'") == [
+    assert rows(main.db, f"select article_id from captures where warc_key = '{new_key}'") == [
         tuple(telescope.values())
     ]
     assert _snapshot(main.db) == _reindexed(tmp_path / "again", store)
     # Nothing new: nothing read, nothing written.
     assert _ingest(main) == (0, 0, 0, 0, 0)
-    assert _rows(main.db, "select key, ingested_at from ingested_warcs order by key") == after
+    assert rows(main.db, "select key, ingested_at from ingested_warcs order by key") == after
 
 
 CORRECTION = "Correction: an earlier version of this post misstated the date of the talks."
@@ -175,7 +173,7 @@ def test_a_warc_file_waits_for_its_article_document(tmp_path, test_site):
     assert PASS_LINE.fullmatch(proc.stdout.strip()).groups() == ("0", "0", "0", "0", "1")
     assert "deferred raw/" in proc.stderr and "is not stored yet" in proc.stderr
     for table in ("articles", "captures", "ingested_warcs"):
-        assert _rows(main.db, f"select count(*) from {table}") == [(0,)], table
+        assert rows(main.db, f"select count(*) from {table}") == [(0,)], table
     assert _ingest(main) == (0, 0, 0, 0, 1)  # still waiting
 
     held.rename(document)
@@ -235,7 +233,7 @@ def test_follow_picks_up_new_objects_until_sigterm(tmp_path, test_site):
     passes = [[int(n) for n in PASS_LINE.fullmatch(line).groups()] for line in out.splitlines()]
     assert len(passes) >= 3 and passes[0][:4] == [1, 1, 1, 1]
     assert [sum(column) for column in zip(*passes, strict=True)][:4] == [2, 2, 2, 2]
-    assert _rows(main.db, "select count(*) from ingested_warcs") == [(2,)]
+    assert rows(main.db, "select count(*) from ingested_warcs") == [(2,)]
 
 
 def test_follow_reports_store_errors_and_carries_on(tmp_path, test_site, s3):
@@ -273,13 +271,12 @@ def test_follow_reports_store_errors_and_carries_on(tmp_path, test_site, s3):
 
 def _wait_until(condition: Callable[[], Any], follower: subprocess.Popen[str]) -> None:
     """Poll `condition` while the follower runs (at most 60 s)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def met() -> Any:
         assert follower.poll() is None, f"the follower exited with {follower.returncode}"
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("not within 60 s")
+        return condition()
+
+    wait_for(met)
 
 
 def _wait_for_article(db: Path, article_id: str, follower: subprocess.Popen[str]) -> None:
@@ -288,7 +285,7 @@ def _wait_for_article(db: Path, article_id: str, follower: subprocess.Popen[str]
     def ingested() -> bool:
         try:
             return db.exists() and bool(
-                _rows(db, f"select 1 from articles where id = '{article_id}'")
+                rows(db, f"select 1 from articles where id = '{article_id}'")
             )
         except sqlite3.OperationalError:  # no schema yet
             return False

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from pipelines.lshstore import RedisLSH, SqliteLSH
 from pipelines.neardup import MAX_CANDIDATES, NUM_PERM, NearDuplicateIndex
-from tests.test_neardup import repost, story
+from tests.support.texts import repost, story
 
 
 @pytest.fixture(params=["sqlite", "redis"])

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.extraction import extract_article, extract_page
 from pipelines.pagemeta import clean_name
-from tests.site import MANIFEST, PAGES, SEED
+from tests.support.site import MANIFEST, PAGES, SEED
 
 PLATFORM_PAGES = Path(__file__).parent / "fixtures" / "platform_pages"
 PLATFORM_MANIFEST = json.loads((PLATFORM_PAGES / "manifest.json").read_text())

@@ -20,7 +20,7 @@ import pytest
 
 from pipelines.extraction import extract_article
 from pipelines.identity import content_sha256
-from tests.platforms import (
+from tests.support.platforms import (
     DEFAULT_START,
     KINDS,
     PRIVATE_PATH,
@@ -28,7 +28,7 @@ from tests.platforms import (
     Post,
     make_posts,
 )
-from tests.site import PAGES
+from tests.support.site import PAGES
 
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from botocore.exceptions import ClientError
 
 from archive.store import S3Store
 from tests.conftest import Archive, archive_env, s3_env
-from tests.s3server import s3_client
+from tests.support.s3server import s3_client
 
 
 def _s3_keys(client, bucket: str, prefix: str) -> set[str]:
@@ -16,6 +17,7 @@ def _s3_keys(client, bucket: str, prefix: str) -> set[str]:
     return {o["Key"].removeprefix(prefix + "/") for page in pages for o in page.get("Contents", [])}
 
 
+@pytest.mark.slow
 def test_same_input_same_keys_in_local_and_s3_stores(tmp_path, test_site, s3):
     origin, _ = test_site
     client = s3_client(s3.endpoint)

@@ -1,4 +1,4 @@
-"""Tests for the SeaweedFS test helper in ``tests/s3server.py``."""
+"""Tests for the SeaweedFS test helper in ``tests/support/s3server.py``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from tests.s3server import (
+from tests.support.s3server import (
     GRPC_OFFSET,
     MAX_PORT,
     SeaweedFS,
@@ -96,6 +96,7 @@ def test_many_buckets_can_be_written(s3: SeaweedFS) -> None:
         client.put_object(Bucket=f"many-{i}", Key="k", Body=b"x")
 
 
+@pytest.mark.slow
 def test_stop_start_keeps_data(tmp_path: Path) -> None:
     with seaweedfs(tmp_path) as server:
         endpoint, ports = server.endpoint, dict(server.ports)
@@ -165,7 +166,8 @@ def test_start_failure_reports_log_tail(tmp_path: Path) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses PR_SET_PDEATHSIG")
 def test_weed_dies_with_a_killed_test_process(tmp_path: Path) -> None:
     script = (
-        "import json, os, sys; from pathlib import Path; from tests.s3server import SeaweedFS; "
+        "import json, os, sys; from pathlib import Path; "
+        "from tests.support.s3server import SeaweedFS; "
         "s = SeaweedFS(Path(sys.argv[1])); s.start(); "
         "print(json.dumps([s.pid, s.ports]), flush=True); os._exit(0)"
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pickle
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,8 +17,9 @@ import redis
 
 from pipelines.neardup import NearDuplicateIndex
 from tests.conftest import Archive, archive_env
-from tests.platforms import PlatformSite, make_posts
-from tests.site import PAGES
+from tests.support.helpers import rows
+from tests.support.platforms import PlatformSite, make_posts
+from tests.support.site import PAGES
 
 # Posts made from a few pages, so some are near-duplicates of each other (same page, another
 # title and first paragraph) and the clusters are worth comparing.
@@ -74,15 +74,10 @@ def fetched_posts(site: PlatformSite) -> Counter[str]:
     return Counter(target for target in site.article_fetches())
 
 
-def catalog_rows(db: Path, query: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(query).fetchall()
-
-
 def partition(db: Path) -> set[frozenset[str]]:
     """The near-duplicate clusters of a catalog, as sets of article URLs."""
     clusters: dict[str, set[str]] = {}
-    for url, cluster in catalog_rows(db, "select url, cluster_id from articles"):
+    for url, cluster in rows(db, "select url, cluster_id from articles"):
         clusters.setdefault(cluster, set()).add(url)
     return {frozenset(c) for c in clusters.values()}
 
@@ -102,6 +97,7 @@ def single_process_partition(root: Path, site: PlatformSite) -> set[frozenset[st
     return partition(alone.db)
 
 
+@pytest.mark.slow
 def test_workers_share_one_frontier_and_archive_every_post_once(tmp_path, news, redis_url):
     store = tmp_path / "objects"
     workers = [worker(tmp_path, f"w{n}", store, redis_url, news) for n in range(3)]
@@ -113,22 +109,22 @@ def test_workers_share_one_frontier_and_archive_every_post_once(tmp_path, news, 
     fetches = fetched_posts(news)
     assert sorted(fetches) == sorted(news.post_url(p).removeprefix(news.origin) for p in POSTS)
     assert set(fetches.values()) == {1}
-    shares = [len(catalog_rows(w.db, "select id from articles")) for w in workers]
+    shares = [len(rows(w.db, "select id from articles")) for w in workers]
     assert sum(shares) == len(POSTS) and sum(1 for s in shares if s) >= 2, shares
 
     # One catalog, built from the store: every post once, one text each, and the clusters a
     # single process makes of the same site.
     catalog = ingest(tmp_path, store)
-    urls = catalog_rows(catalog.db, "select url from articles")
+    urls = rows(catalog.db, "select url from articles")
     assert sorted(u for (u,) in urls) == sorted(news.post_url(p) for p in POSTS)
-    assert catalog_rows(catalog.db, "select count(*) from revisions")[0][0] == 0
+    assert rows(catalog.db, "select count(*) from revisions")[0][0] == 0
     clusters = partition(catalog.db)
     assert any(len(c) > 1 for c in clusters)
     assert clusters == single_process_partition(tmp_path, news)
     # The clusters the workers built together in Redis as they crawled are the same.
     shared = NearDuplicateIndex.for_redis(redis_url)
     seen: dict[str, set[str]] = {}
-    for article_id, url in catalog_rows(catalog.db, "select id, url from articles"):
+    for article_id, url in rows(catalog.db, "select id, url from articles"):
         seen.setdefault(shared.store.cluster_of(article_id) or "", set()).add(url)
     assert {frozenset(c) for c in seen.values()} == clusters
 
@@ -148,7 +144,7 @@ def test_next_run_starts_afresh_and_knows_what_other_workers_archived(tmp_path, 
     proc = late.run("crawl", "-v", "--sources", "sources.toml")  # -v: the INFO log says the run
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert len(news.article_fetches()) - before == len(POSTS)
-    counts = catalog_rows(late.db, "select new_articles, unchanged from crawl_sources")
+    counts = rows(late.db, "select new_articles, unchanged from crawl_sources")
     assert counts == [(0, len(POSTS))]
     joined = [line for line in proc.stderr.splitlines() if "joined run" in line]
     assert joined and all(f"run {run!r}" not in line for line in joined)
@@ -177,16 +173,16 @@ def test_a_killed_worker_loses_nothing(tmp_path, news, redis_url):
     assert code == 0, err[-3000:]
     # The victim held requests when it died, and the survivor fetched every one of them.
     assert held
-    survivor_fetched = {u for (u,) in catalog_rows(survivor.db, "select url from captures")}
+    survivor_fetched = {u for (u,) in rows(survivor.db, "select url from captures")}
     assert held <= survivor_fetched, held - survivor_fetched
 
     # What the victim had archived waits in its spool; its restart (here `flush`) stores it.
     flushed = victim.run("flush")
     assert flushed.returncode == 0, flushed.stderr[-3000:]
     catalog = ingest(tmp_path, store)
-    urls = [u for (u,) in catalog_rows(catalog.db, "select url from articles")]
+    urls = [u for (u,) in rows(catalog.db, "select url from articles")]
     assert sorted(urls) == sorted(news.post_url(p) for p in POSTS)
-    assert catalog_rows(catalog.db, "select count(*) from revisions")[0][0] == 0
+    assert rows(catalog.db, "select count(*) from revisions")[0][0] == 0
 
 
 def test_seeders_starting_at_once_queue_each_seed_once(tmp_path, news, redis_url):

@@ -17,9 +17,9 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.apiserver import Server, processes_mentioning, serve, stop, wait_for_job
 from tests.conftest import archive_env
-from tests.site import SEED
+from tests.support.apiserver import Server, processes_mentioning, serve, stop, wait_for_job
+from tests.support.site import SEED
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -205,7 +205,7 @@ def test_rate_limit_queue_bound_and_shutdown(tmp_path: Path, test_site):
     origin, _ = test_site
     env = archive_env(tmp_path, WIREARCHIVE_API_RATE="3", WIREARCHIVE_API_QUEUE="1")
     with serve(tmp_path, env) as limited:
-        slow = {"url": f"{origin}/slow.html"}  # longer than the download timeout
+        slow = {"url": f"{origin}/slow.html"}  # a job that runs for SLOW_SECONDS
         first = post(limited, slow, headers={})
         assert first.status_code == 202
         while get(limited, f"/api/jobs/{first.json()['id']}").json()["status"] == "queued":

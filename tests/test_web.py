@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.apiserver import Server, serve, wait_for_job
 from tests.conftest import ROOT, Archive, archive_env
+from tests.support.apiserver import Server, serve, wait_for_job
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "build" / "screenshots" / "web.png"

@@ -188,19 +188,6 @@ def test_text_and_metadata_match_the_posts(static_crawls, static_site_factory, s
     assert not problems, f"{result.label}:\n" + "\n".join(problems)
 
 
-def _article(db: sqlite3.Connection, url: str) -> dict:
-    db.row_factory = sqlite3.Row
-    row = db.execute("select * from articles where url = ?", [url]).fetchone()
-    assert row is not None, f"{url} is not archived"
-    return dict(row)
-
-
-def _revisions(db: sqlite3.Connection, article_id: str) -> int:
-    return db.execute(
-        "select count(*) from revisions where article_id = ?", [article_id]
-    ).fetchone()[0]
-
-
 @dataclass
 class ChangeOutcome:
     """Two crawls of one site with edits between them, and what the catalog held between."""

@@ -28,7 +28,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -40,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from tests.support.helpers import free_port
 
 WP_CORE = Path("/usr/share/wordpress")
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
@@ -126,13 +127,6 @@ def binaries() -> dict[str, str]:
             f"real WordPress needs {', '.join(missing)} (apt-get install {APT_PACKAGES})"
         )
     return found
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _php_string(value: str) -> str:

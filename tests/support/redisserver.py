@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+
+from tests.support.helpers import free_port
 
 
 @dataclass
@@ -33,12 +34,6 @@ class RedisServer:
         return redis.Redis.from_url(self.url(db))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def redis_server(root: Path) -> Iterator[RedisServer]:
     """A Redis server for the block: the one named by WIREARCHIVE_TEST_REDIS, else a private
@@ -53,7 +48,7 @@ def redis_server(root: Path) -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-    port = _free_port()
+    port = free_port()
     root.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from tests.support.helpers import free_port
 
 START_TIMEOUT = 30.0
 
@@ -29,12 +30,6 @@ class Server:
 
     def log(self) -> str:
         return (self.root / "serve.log").read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 # Gold data for the corpus pages the project keeps; `path` is where each page lives (the demo
 # site's pages double as fixtures, so they are stored once).
@@ -22,6 +22,66 @@ PAGES = {entry["file"]: ROOT / entry["path"] for entry in MANIFEST}
 # The demo's Blogger repost of a Sputnik story, as in ../shared/corpus/seed-post.txt.
 SEED = ROOT / "archive" / "demo_site" / "posts" / "moscow-wont-stoop-nato.html"
 MiB = 1024 * 1024
+# How long /slow.html takes to answer: longer than the time limit of any test that fetches it.
+SLOW_SECONDS = 10
+
+# The text of a typical input (a blog repost of a Sputnik article), copied from the development
+# corpus (shared/corpus/seed-post.txt) so the tests run without it.
+SEED_POST = (
+    "Sunday, January 9, 2022\n"
+    "\n"
+    "Moscow Won't Stoop To Discussing NATO Demands On 'Deescalation Measures'\n"
+    "\n"
+    "\n"
+    "Moscow Won't Stoop to Discussing NATO Demands on 'Deescalation Measures' on "
+    "Russia's Own Territory\n"
+    "Sputnik\n"
+    "\n"
+    "\n"
+    "\n"
+    "The Russian Foreign Ministry laid down publicly a pair of security proposals to "
+    "the US and NATO which Moscow believes could ease tensions considerably and end "
+    "the East-West standoff over Ukraine. Russian and US officials are set to hold "
+    "talks on strategic stability on Monday, followed by a meeting of the NATO-Russia"
+    " Council on Wednesday.\n"
+    "\n"
+    "Russia is not prepared to discuss with the US and NATO any demands for "
+    "'deescalation measures' on its own territory in the course of the upcoming "
+    "security talks, Deputy Foreign Minister Sergei Ryabkov has said.\n"
+    "\n"
+    '"I can say that that...the demands of the United States and other NATO countries'
+    " that we carry out some 'deescalation measures' on our territory are out of the "
+    "question. This is a non-starter in the literal sense of the word. If the "
+    "Americans want to talk about changing our approach, for example, to the Minsk "
+    "Package of Measures [on peace in Ukraine] or even stutter about something like "
+    'Crimea, this also has no chance for discussions," Ryabkov said in an interview '
+    "with Russian media on Sunday.\n"
+    "\n"
+    'Russia has not been thrown off balance by the "tough" position set by the US and'
+    " its NATO allies ahead of this week's security talks, Ryabkov added.\n"
+    "\n"
+    '"And of course, the NATO Secretariat is adding fire -sometimes burning with fire'
+    " on this subject. But we have seen worse and this does not throw us off balance."
+    " We will explain persistently our logic and present arguments in support of our "
+    'position," the diplomat added.\n'
+    "\n"
+    "The senior diplomat, who arrived in Geneva Sunday for the upcoming Russia-US, "
+    "Russia-NATO and Organization for Security and Cooperation in Europe talks this "
+    "week, also emphasized that any agreements reached between the two sides must be "
+    "legally binding, and stressed that there will be no problems on the ratification"
+    " of any treaties from the Russian side.\n"
+    "\n"
+    "Although many of the proposed security treaties' articles would be mutually "
+    "observable, it would be up to the West to unilaterally reject further eastward "
+    "expansion of NATO, and eliminate the existing military infrastructure it has "
+    "established in the post-Soviet space, Ryabkov said.\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "No comments:"
+)
 
 EMPTY_PAGE = (
     b"<!doctype html><html><head><title>Menu</title></head><body><nav>Home</nav></body></html>"
@@ -40,8 +100,6 @@ MISLABELLED = (
 def _repost_elsewhere() -> bytes:
     """The seed story as a WordPress-style blog reposts it: its own template, an intro line,
     the last paragraph trimmed, a word changed, comments and related posts around it."""
-    from tests.test_wire import SEED_POST
-
     lines = [ln.strip() for ln in SEED_POST.splitlines() if ln.strip()]
     paragraphs = [ln for ln in lines[4:] if len(ln) > 80][:-1]
     paragraphs[0] = paragraphs[0].replace("considerably", "significantly")
@@ -132,7 +190,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         )
 
     def _slow(self) -> None:
-        time.sleep(4)  # longer than the tests' download timeout
+        time.sleep(SLOW_SECONDS)
         self._send(200, EMPTY_PAGE)
 
     def _huge(self) -> None:

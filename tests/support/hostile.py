@@ -2,7 +2,7 @@
 
 Raw sockets, responses written byte by byte, each connection in its own thread (a trickling
 or stalled response never holds up the others), and `Connection: close` on every answer.
-`serve()` yields the origin and the paths requested, in order, like tests.site.serve.
+`serve()` yields the origin and the paths requested, in order, like tests.support.site.serve.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import brotli
 import zstandard
 
-from tests.site import PAGES
+from tests.support.site import PAGES
 
 MiB = 1024 * 1024
 BOMB_BYTES = 32 * MiB  # decompressed size of the bombs: over the 20 MiB limit

@@ -1,0 +1,1 @@
+"""Benchmarks of wirearchive; run each from the project root as `python -m benchmarks.NAME`."""
