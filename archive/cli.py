@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
-DEFAULT_DB = "wirearchive-data/archive.db"
-DEFAULT_STORE = "wirearchive-data/objects"
+from archive.core.settings import DEFAULTS, SettingsError, from_environ
+
 PENDING = "pending"
 PENDING_REASON = "not in the store yet: its objects wait in the spool for `wirearchive flush`"
 
@@ -21,26 +22,52 @@ def pending_reason(upload_error: str | None) -> str:
     return f"the store is unreachable ({upload_error}): kept in the spool until `wirearchive flush`"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class BadSetting(click.ClickException):
+    """A setting (variable or option) with a bad value: its one line, exit status 2."""
+
+    exit_code = 2
+
+
+class Commands(click.Group):
+    """The command group: a bad setting ends any command with its one line (BadSetting)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise BadSetting(str(exc)) from None
+
+
+def given(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """An option that overrides a setting: its value when given, else None (the setting's
+    variable or default then decide; the option shows the setting's default in --help)."""
+    source = ctx.get_parameter_source(param.name or "")
+    return None if source is click.core.ParameterSource.DEFAULT else value
+
+
+# Options that override a setting read no variable themselves (archive/core/settings.py
+# does), so that option > environment > default.
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wirearchive", prog_name="wirearchive")
 @click.option(
     "--db",
-    envvar="WIREARCHIVE_DB",
-    default=DEFAULT_DB,
+    default=DEFAULTS.db,
     show_default=True,
+    callback=given,
     help="SQLite catalog file (env WIREARCHIVE_DB).",
 )
 @click.option(
     "--store",
-    envvar="WIREARCHIVE_STORE",
-    default=DEFAULT_STORE,
+    default=DEFAULTS.store,
     show_default=True,
+    callback=given,
     help="Object store: a folder or s3://bucket/prefix (env WIREARCHIVE_STORE).",
 )
 @click.pass_context
-def cli(ctx: click.Context, db: str, store: str) -> None:
+def cli(ctx: click.Context, db: str | None, store: str | None) -> None:
     """wirearchive: a faithful, searchable archive of blog and wire posts."""
-    ctx.obj = {"db": db, "store": store}
+    settings = from_environ().with_options(db=db, store=store)
+    ctx.obj = {"db": settings.db, "store": settings.store, "settings": settings}
 
 
 @cli.command()
@@ -50,7 +77,7 @@ def cli(ctx: click.Context, db: str, store: str) -> None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")
 @click.pass_obj
-def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
+def add(obj: dict[str, Any], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
     """Archive URLs on demand; prints one JSON line per URL.
 
     Status "pending" means the page is captured and indexed but not in the store yet (the
@@ -73,9 +100,9 @@ def archive_urls(
     obj: dict[str, Any],
     log_level: str | None = "WARNING",
     echo: bool = False,
-    extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
+    """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order.
+    `log_level`: Scrapy's, else the setting's."""
     from pipelines.extract import start_workers
 
     start_workers(warm=False)
@@ -86,8 +113,8 @@ def archive_urls(
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
-    overrides = {"LOG_LEVEL": log_level, "AUTOTHROTTLE_START_DELAY": 0.0}
-    settings = _checked_settings(obj, overrides | (extra_settings or {}))
+    values = obj["settings"] if log_level is None else replace(obj["settings"], log_level=log_level)
+    settings = _checked_settings(obj | {"settings": values}, {"AUTOTHROTTLE_START_DELAY": 0.0})
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
     held: list[dict[str, Any]] = []
@@ -130,9 +157,9 @@ def _sources_options(command: Any) -> Any:
     return click.option(
         "--sources",
         "sources_file",
-        default="sources.toml",
+        default=DEFAULTS.sources,
         show_default=True,
-        envvar="WIREARCHIVE_SOURCES",
+        callback=given,
         help="The sources file (TOML; env WIREARCHIVE_SOURCES).",
     )(command)
 
@@ -153,15 +180,14 @@ def _sources_options(command: Any) -> Any:
 @click.option(
     "--redis",
     "redis_url",
-    envvar="WIREARCHIVE_REDIS",
     help="Share one frontier with the other workers at redis://HOST:PORT/DB "
     "(env WIREARCHIVE_REDIS); see docs/scaling.md.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr.")
 @click.pass_obj
 def crawl(
-    obj: dict[str, str],
-    sources_file: str,
+    obj: dict[str, Any],
+    sources_file: str | None,
     names: tuple[str, ...],
     since: str | None,
     max_pages: int | None,
@@ -182,7 +208,8 @@ def crawl(
     from crawlers.spiders.base import iso_date
     from pipelines.runstate import run_state
 
-    sources = _chosen_sources(sources_file, names)
+    settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
+    sources = _chosen_sources(settings.sources, names)
     try:
         iso_date(since)
     except ValueError:
@@ -190,14 +217,12 @@ def crawl(
             f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since"
         ) from None
     options = CrawlOptions(
-        db=obj["db"],
-        store=obj["store"],
-        sources_file=sources_file,
+        settings=settings,
+        sources_file=settings.sources,
         since=since,
         max_pages=max_pages,
         job_dir=job_dir,
         progress=sys.stderr.isatty(),
-        redis=redis_url,
         verbose=verbose,
     )
     try:
@@ -228,12 +253,12 @@ def crawl(
 @click.option(
     "--redis",
     "redis_url",
-    envvar="WIREARCHIVE_REDIS",
-    required=True,
-    help="The shared frontier, redis://HOST:PORT/DB (env WIREARCHIVE_REDIS).",
+    help="The shared frontier, redis://HOST:PORT/DB (env WIREARCHIVE_REDIS); required.",
 )
 @click.pass_obj
-def seed(obj: dict[str, str], sources_file: str, names: tuple[str, ...], redis_url: str) -> None:
+def seed(
+    obj: dict[str, Any], sources_file: str | None, names: tuple[str, ...], redis_url: str | None
+) -> None:
     """Queue the sources' start requests in the shared frontier, fetching nothing.
 
     Workers (`wirearchive crawl --redis URL`) seed too; several seeders at once queue each
@@ -242,9 +267,12 @@ def seed(obj: dict[str, str], sources_file: str, names: tuple[str, ...], redis_u
     from archive.crawl import seed_frontier
     from archive.runner import ConfigError
 
-    sources = _chosen_sources(sources_file, names)
+    settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
+    if settings.redis is None:
+        raise click.UsageError("Missing option '--redis' (or WIREARCHIVE_REDIS).")
+    sources = _chosen_sources(settings.sources, names)
     try:
-        seeded = seed_frontier(sources, obj["db"], redis_url)
+        seeded = seed_frontier(sources, settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     for name, row in seeded.items():
@@ -698,17 +726,16 @@ def _ingest_pass(
 @click.option("--since", help="Only articles fetched on or after DATE (YYYY-MM-DD).")
 @click.option("--source", help="Only articles from this source.")
 @click.pass_obj
-def reextract(obj: dict[str, str], since: str | None, source: str | None) -> None:
+def reextract(obj: dict[str, Any], since: str | None, source: str | None) -> None:
     """Extract stored captures again (no network); a changed text becomes a new version."""
     from archive.progress import ProgressLine
     from archive.reextract import reextract as rerun
-    from archive.runner import project_settings
     from archive.store import open_store
     from pipelines.extract import freeze_agencies
     from pipelines.wire import load_agencies
 
     try:
-        agencies = load_agencies(project_settings().get("WIRE_AGENCIES"))
+        agencies = load_agencies(obj["settings"].wire_agencies)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     store, catalog = open_store(obj["store"]), _catalog(obj)
@@ -798,19 +825,17 @@ def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress
 
 @cli.command()
 @click.pass_obj
-def flush(obj: dict[str, str]) -> None:
+def flush(obj: dict[str, Any]) -> None:
     """Upload what waits in the spool: after a store outage or an interrupted run.
 
     Exit status 1 when objects still wait (the store is unreachable again).
     """
     from archive.flush import flush as upload_spool
 
-    settings = _checked_settings(obj)
-    store, spool = _store_and_spool(obj, settings)
+    _checked_settings(obj)
+    store, spool = _store_and_spool(obj)
     assert spool is not None
-    report = upload_spool(
-        spool, store, _catalog(obj), settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4)
-    )
+    report = upload_spool(spool, store, _catalog(obj), obj["settings"].upload_workers)
     if report.recovered or report.regenerated:
         click.echo(
             f"recovered {report.recovered} WARC files and {report.regenerated} article "
@@ -857,7 +882,7 @@ def demo(obj: dict[str, str], serve_only: bool, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_obj
-def serve(obj: dict[str, str], host: str, port: int) -> None:
+def serve(obj: dict[str, Any], host: str, port: int) -> None:
     """Serve the archive over HTTP: a JSON API (/api, /openapi.json) and web pages.
 
     Env: WIREARCHIVE_API_TOKEN (when set, submitting URLs needs it), WIREARCHIVE_API_QUEUE
@@ -867,21 +892,16 @@ def serve(obj: dict[str, str], host: str, port: int) -> None:
     from archive.server import serve as run_server
     from archive.service import ServiceConfig
 
-    settings = _checked_settings(obj)
-    try:
-        config = ServiceConfig.from_env(obj["db"], obj["store"], settings)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    run_server(config, host, port)
+    _checked_settings(obj)
+    run_server(ServiceConfig.from_settings(obj["settings"]), host, port)
 
 
-def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = None) -> Any:
-    """The project settings with the CLI's catalog and store, checked before any work."""
+def _checked_settings(obj: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
+    """The Scrapy settings of the command's settings (and Scrapy `overrides`), checked
+    before any work: the store, the catalog, the spool, the wire services file."""
     from archive.runner import ConfigError, check_config, project_settings
 
-    settings = project_settings(
-        {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"]} | (overrides or {})
-    )
+    settings = project_settings(obj["settings"], overrides)
     try:
         check_config(settings)
     except ConfigError as exc:
@@ -889,17 +909,15 @@ def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = No
     return settings
 
 
-def _store_and_spool(obj: dict[str, str], settings: Any = None) -> tuple[Any, Any]:
+def _store_and_spool(obj: dict[str, Any]) -> tuple[Any, Any]:
     """The store, and the spool where its objects wait (None when there is none yet)."""
-    from archive.runner import project_settings
     from archive.spool import Spool, SpoolError
     from archive.store import StoreError, open_store
     from archive.uploader import spool_dir
 
-    settings = settings or project_settings()
     try:
         store = open_store(obj["store"])
-        folder = spool_dir(obj["db"], settings.get("WIREARCHIVE_SPOOL"))
+        folder = spool_dir(obj["db"], obj["settings"].spool)
         return store, Spool(folder, store.uri, catalog=obj["db"]) if folder.exists() else None
     except (StoreError, SpoolError) as exc:
         raise click.ClickException(str(exc)) from None

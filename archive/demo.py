@@ -108,9 +108,8 @@ def run_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
         urls = site_urls(DEMO_SITE, origin)
         click.echo(f"Serving the sample blog at {origin}/ ({len(urls)} posts); archiving it...")
         # The sample site is on loopback, which the address guard otherwise refuses.
-        results = archive_urls(
-            urls, obj, extra_settings={"WIREARCHIVE_ALLOW_PRIVATE": "127.0.0.0/8"}
-        )
+        loopback = obj["settings"].with_options(allow_private="127.0.0.0/8")
+        results = archive_urls(urls, obj | {"settings": loopback})
     catalog = Catalog(obj["db"])
     click.echo()
     for result in results:

@@ -127,7 +127,7 @@ class RedisFrontier(Scheduler):
         self.crawler = crawler
         self.stats = crawler.stats
         settings = crawler.settings
-        self.lease = settings.getfloat("WIREARCHIVE_REDIS_LEASE", 30.0)
+        self.lease = settings.getfloat("WIREARCHIVE_REDIS_LEASE")
         self.seed_only = settings.getbool("WIREARCHIVE_SEED_ONLY")
         self.worker = worker_name()
         self.run: str | None = None

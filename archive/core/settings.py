@@ -222,7 +222,7 @@ def _setting(
 
 @dataclass(frozen=True)
 class Settings:
-    """The values of every setting; a field `x` is the variable WIREARCHIVE_X."""
+    """The values of every setting; a field `db` is the variable WIREARCHIVE_DB."""
 
     # Where the archive lives.
     db: str = _setting(
