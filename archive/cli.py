@@ -868,7 +868,7 @@ def flush(obj: dict[str, Any]) -> None:
     help="Port on 127.0.0.1; the posts' URLs, and so their ids, include it.",
 )
 @click.pass_obj
-def demo(obj: dict[str, str], serve_only: bool, port: int) -> None:
+def demo(obj: dict[str, Any], serve_only: bool, port: int) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""
     from archive.demo import run_demo, serve_demo
 
@@ -886,8 +886,9 @@ def serve(obj: dict[str, Any], host: str, port: int) -> None:
     """Serve the archive over HTTP: a JSON API (/api, /openapi.json) and web pages.
 
     Env: WIREARCHIVE_API_TOKEN (when set, submitting URLs needs it), WIREARCHIVE_API_QUEUE
-    (jobs that may wait, 100), WIREARCHIVE_API_RATE (submissions a minute per client, 30),
-    WIREARCHIVE_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed; none).
+    (jobs that may wait), WIREARCHIVE_API_RATE (submissions a minute per client),
+    WIREARCHIVE_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed); their defaults
+    are in docs/configuration.md.
     """
     from archive.server import serve as run_server
     from archive.service import ServiceConfig

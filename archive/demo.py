@@ -99,7 +99,7 @@ def serve_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
             click.echo("stopped", err=True)
 
 
-def run_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
+def run_demo(obj: dict[str, Any], port: int = DEMO_PORT) -> None:
     """Archive the sample blog into the configured catalog and store; print what it did."""
     from archive.catalog import Catalog
     from archive.cli import archive_urls
