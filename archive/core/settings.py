@@ -247,7 +247,7 @@ class Settings:
         PATH,
         None,
         "Where objects wait until the store has them; unset: `<catalog file>.spool/` beside "
-        "the catalog.",
+        "the catalog. One catalog's: another catalog's runs are refused.",
         example="/var/spool/wirearchive",
     )
     # Writing and uploading.
@@ -278,8 +278,8 @@ class Settings:
         "WIREARCHIVE_REDIS",
         REDIS_URL,
         None,
-        "The Redis database that crawl workers share their frontier and near-duplicate index "
-        "in; unset: each crawl keeps its own (`crawl --redis`).",
+        "The Redis database crawl workers share (`crawl --redis`): frontier, dedup state, "
+        "near-duplicate index; unset: each crawl keeps its own.",
         example="redis://localhost:6379/0",
     )
     redis_lease: float = _setting(
@@ -302,14 +302,14 @@ class Settings:
         "WIREARCHIVE_USER_AGENT",
         STR,
         "wirearchive/0.1 (+https://github.com/wirearchive/wirearchive)",
-        "The User-Agent header of every request.",
+        "The User-Agent header of every request: identify your crawler here.",
         scrapy="USER_AGENT",
     )
     host_concurrency: int = _setting(
         "WIREARCHIVE_HOST_CONCURRENCY",
         INT,
         4,
-        "Requests to one host at once, per crawler process.",
+        "Requests to one host at once, per crawling process (N workers: set it to 4 / N).",
         scrapy="CONCURRENT_REQUESTS_PER_DOMAIN",
         minimum=1,
     )
@@ -317,7 +317,8 @@ class Settings:
         "WIREARCHIVE_DOWNLOAD_TIMEOUT",
         DURATION,
         30.0,
-        "Seconds a page's download may take, all its attempts together.",
+        "Seconds a page's download may take, all its attempts together (one that times out "
+        "is retried once, with what is left).",
         scrapy="DOWNLOAD_TIMEOUT",
         above=0,
     )
@@ -396,7 +397,7 @@ class Settings:
         PATH,
         None,
         'A TOML file of `Name = ["Alias", ...]` lines that replaces the built-in wire '
-        "services for attribution.",
+        "services for attribution (the Scrapy setting may also be a dict of the same).",
         scrapy="WIRE_AGENCIES",
         example="agencies.toml",
     )
@@ -430,7 +431,8 @@ class Settings:
         "WIREARCHIVE_LOG_LEVEL",
         LEVEL,
         "INFO",
-        "Scrapy's log level (`crawl` and `add` show WARNING and above unless -v).",
+        "Scrapy's log level of `scrapy crawl` and of `add -v`, `crawl -v` (without -v they "
+        "log warnings only).",
         scrapy="LOG_LEVEL",
     )
     crawl_id: int | None = _setting(
