@@ -9,8 +9,8 @@ the values it read when its command started over them (archive/runner.py).
 
 from archive.core.settings import from_environ, scrapy_values
 
-_SETTINGS = from_environ()
-globals().update(scrapy_values(_SETTINGS))
+_wirearchive = from_environ()
+globals().update(scrapy_values(_wirearchive))
 
 BOT_NAME = "wirearchive"
 SPIDER_MODULES = ["crawlers.spiders"]
@@ -34,7 +34,7 @@ RETRY_TIMES = 2
 # The crawl process's memory: a warning past half the limit; past the limit Scrapy closes the
 # crawl as it would on Ctrl-C (what was archived stays; a --job-dir crawl resumes).
 MEMUSAGE_ENABLED = True
-MEMUSAGE_WARNING_MB = _SETTINGS.memory_limit_mb // 2  # the limit: WIREARCHIVE_MEMORY_LIMIT_MB
+MEMUSAGE_WARNING_MB = _wirearchive.memory_limit_mb // 2  # the limit: WIREARCHIVE_MEMORY_LIMIT_MB
 
 # Bounded sizes: Scrapy's default is 1 GiB; DOWNLOAD_MAXSIZE (WIREARCHIVE_MAX_BYTES) also caps
 # the decompressed body.
