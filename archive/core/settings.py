@@ -36,7 +36,7 @@ class Kind:
     expected: str  # "(expected <expected>, e.g. <example>)"
     parse: Callable[[str], Any]  # raises ValueError
     show: Callable[[Any], str] = str
-    example: bool = True  # whether errors give an example (not when `expected` lists all)
+    with_example: bool = True  # whether errors give an example (not when `expected` lists all)
 
 
 def _number(text: str) -> float:
@@ -122,12 +122,12 @@ SIZE = Kind("bytes", "a size", "bytes, or a number with kB, MB, GB, KiB, MiB or 
 DURATION = Kind(
     "seconds", "a duration", "seconds, or a number with ms, s, m or h", _duration, _show_number
 )
-LEVEL = Kind("log level", "a log level", ", ".join(LOG_LEVELS), _log_level, example=False)
+LEVEL = Kind("log level", "a log level", ", ".join(LOG_LEVELS), _log_level, with_example=False)
 NETWORKS = Kind(
     "networks", "a list of networks", "addresses or networks, comma-separated", _networks
 )
 ALLOW = Kind("1 or networks", "1 or a list of networks", "1 (all) or networks", _allowed)
-REDIS_URL = Kind("URL", "a Redis URL", "redis://HOST:PORT/DB", _redis_url, example=False)
+REDIS_URL = Kind("URL", "a Redis URL", "redis://HOST:PORT/DB", _redis_url, with_example=False)
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ class Setting:
     def expected(self) -> str:
         """What a value must be, with an example."""
         example = self.example or self.show(self.default)
-        given = f", e.g. {example}" if self.kind.example and example else ""
+        given = f", e.g. {example}" if self.kind.with_example and example else ""
         return f"{self.kind.expected}{given}"
 
     def show(self, value: Any) -> str:
@@ -248,7 +248,6 @@ class Settings:
         None,
         "Where objects wait until the store has them; unset: `<catalog file>.spool/` beside "
         "the catalog. One catalog's: another catalog's runs are refused.",
-        example="/var/spool/wirearchive",
     )
     # Writing and uploading.
     warc_bytes: int = _setting(
@@ -280,7 +279,6 @@ class Settings:
         None,
         "The Redis database crawl workers share (`crawl --redis`): frontier, dedup state, "
         "near-duplicate index; unset: each crawl keeps its own.",
-        example="redis://localhost:6379/0",
     )
     redis_lease: float = _setting(
         "WIREARCHIVE_REDIS_LEASE",
@@ -399,7 +397,6 @@ class Settings:
         'A TOML file of `Name = ["Alias", ...]` lines that replaces the built-in wire '
         "services for attribution (the Scrapy setting may also be a dict of the same).",
         scrapy="WIRE_AGENCIES",
-        example="agencies.toml",
     )
     near_threshold: float = _setting(
         "WIREARCHIVE_NEAR_THRESHOLD",
@@ -458,7 +455,6 @@ class Settings:
         None,
         "When set, submitting URLs to the HTTP API needs this bearer token.",
         scrapy=None,
-        example="a long random string",
     )
     api_queue: int = _setting(
         "WIREARCHIVE_API_QUEUE",
