@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
-DEFAULT_DB = "wirearchive-data/archive.db"
-DEFAULT_STORE = "wirearchive-data/objects"
+from archive.core.settings import DEFAULTS, SettingsError, from_environ
+
 PENDING = "pending"
 PENDING_REASON = "not in the store yet: its objects wait in the spool for `wirearchive flush`"
 
@@ -43,33 +44,57 @@ class Command(click.Command):
             raise click.NoSuchOption(name, message, exc.possibilities, ctx) from None
 
 
-class Group(click.Group):
-    command_class = Command
-
-
 GLOBAL_OPTIONS = ("--db", "--store")
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+class BadSetting(click.ClickException):
+    """A setting (variable or option) with a bad value: its one line, exit status 2."""
+
+    exit_code = 2
+
+
+class Commands(click.Group):
+    """The command group: a bad setting ends any command with its one line (BadSetting)."""
+
+    command_class = Command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise BadSetting(str(exc)) from None
+
+
+def given(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """An option that overrides a setting: its value when given, else None (the setting's
+    variable or default then decide; the option shows the setting's default in --help)."""
+    source = ctx.get_parameter_source(param.name or "")
+    return None if source is click.core.ParameterSource.DEFAULT else value
+
+
+# Options that override a setting read no variable themselves (archive/core/settings.py
+# does), so that option > environment > default.
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wirearchive", prog_name="wirearchive")
 @click.option(
     "--db",
-    envvar="WIREARCHIVE_DB",
-    default=DEFAULT_DB,
+    default=DEFAULTS.db,
     show_default=True,
+    callback=given,
     help="SQLite catalog file (env WIREARCHIVE_DB).",
 )
 @click.option(
     "--store",
-    envvar="WIREARCHIVE_STORE",
-    default=DEFAULT_STORE,
+    default=DEFAULTS.store,
     show_default=True,
+    callback=given,
     help="Object store: a folder or s3://bucket/prefix (env WIREARCHIVE_STORE).",
 )
 @click.pass_context
-def cli(ctx: click.Context, db: str, store: str) -> None:
+def cli(ctx: click.Context, db: str | None, store: str | None) -> None:
     """wirearchive: a faithful, searchable archive of blog and wire posts."""
-    ctx.obj = {"db": db, "store": store}
+    settings = from_environ().with_options(db=db, store=store)
+    ctx.obj = {"db": settings.db, "store": settings.store, "settings": settings}
 
 
 @cli.command()
@@ -79,7 +104,7 @@ def cli(ctx: click.Context, db: str, store: str) -> None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log on stderr.")
 @click.pass_obj
-def add(obj: dict[str, str], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
+def add(obj: dict[str, Any], urls: tuple[str, ...], url_file: Any, verbose: bool) -> None:
     """Archive URLs on demand; prints one JSON line per URL, as each one is settled.
 
     A line comes out as soon as its URL is settled (an archived page once the store has its
@@ -119,9 +144,9 @@ def archive_urls(
     obj: dict[str, Any],
     log_level: str | None = "WARNING",
     echo: bool = False,
-    extra_settings: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order."""
+    """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order.
+    `log_level`: Scrapy's, else the setting's."""
     from pipelines.extract import start_workers
 
     start_workers(warm=False)
@@ -134,13 +159,10 @@ def archive_urls(
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
     # Uploads every second, of WARC files closed after a second: an archived URL is told
     # as soon as the store has it, not at the end of a long --file.
-    overrides = {
-        "LOG_LEVEL": log_level,
-        "AUTOTHROTTLE_START_DELAY": 0.0,
-        "WIREARCHIVE_UPLOAD_INTERVAL": 1.0,
-        "WIREARCHIVE_WARC_SECONDS": 1.0,
-    }
-    settings = _checked_settings(obj, overrides | (extra_settings or {}))
+    values = replace(obj["settings"], upload_interval=1.0, warc_seconds=1.0)
+    if log_level is not None:
+        values = replace(values, log_level=log_level)
+    settings = _checked_settings(obj | {"settings": values}, {"AUTOTHROTTLE_START_DELAY": 0.0})
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
     held: dict[str, dict[str, Any]] = {}  # archived, told once the store has its objects
@@ -193,9 +215,9 @@ def _sources_options(command: Any) -> Any:
     return click.option(
         "--sources",
         "sources_file",
-        default="sources.toml",
+        default=DEFAULTS.sources,
         show_default=True,
-        envvar="WIREARCHIVE_SOURCES",
+        callback=given,
         help="The sources file (TOML; env WIREARCHIVE_SOURCES).",
     )(command)
 
@@ -216,15 +238,14 @@ def _sources_options(command: Any) -> Any:
 @click.option(
     "--redis",
     "redis_url",
-    envvar="WIREARCHIVE_REDIS",
     help="Share one frontier with the other workers at redis://HOST:PORT/DB "
     "(env WIREARCHIVE_REDIS); see docs/scaling.md.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr.")
 @click.pass_obj
 def crawl(
-    obj: dict[str, str],
-    sources_file: str,
+    obj: dict[str, Any],
+    sources_file: str | None,
     names: tuple[str, ...],
     since: str | None,
     max_pages: int | None,
@@ -245,7 +266,8 @@ def crawl(
     from crawlers.spiders.base import iso_date
     from pipelines.runstate import run_state
 
-    sources = _chosen_sources(sources_file, names)
+    settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
+    sources = _chosen_sources(settings.sources, names)
     try:
         iso_date(since)
     except ValueError:
@@ -253,14 +275,12 @@ def crawl(
             f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since"
         ) from None
     options = CrawlOptions(
-        db=obj["db"],
-        store=obj["store"],
-        sources_file=sources_file,
+        settings=settings,
+        sources_file=settings.sources,
         since=since,
         max_pages=max_pages,
         job_dir=job_dir,
         progress=sys.stderr.isatty(),
-        redis=redis_url,
         verbose=verbose,
     )
     try:
@@ -291,12 +311,12 @@ def crawl(
 @click.option(
     "--redis",
     "redis_url",
-    envvar="WIREARCHIVE_REDIS",
-    required=True,
-    help="The shared frontier, redis://HOST:PORT/DB (env WIREARCHIVE_REDIS).",
+    help="The shared frontier, redis://HOST:PORT/DB (env WIREARCHIVE_REDIS); required.",
 )
 @click.pass_obj
-def seed(obj: dict[str, str], sources_file: str, names: tuple[str, ...], redis_url: str) -> None:
+def seed(
+    obj: dict[str, Any], sources_file: str | None, names: tuple[str, ...], redis_url: str | None
+) -> None:
     """Queue the sources' start requests in the shared frontier, fetching nothing.
 
     Workers (`wirearchive crawl --redis URL`) seed too; several seeders at once queue each
@@ -305,9 +325,12 @@ def seed(obj: dict[str, str], sources_file: str, names: tuple[str, ...], redis_u
     from archive.crawl import seed_frontier
     from archive.runner import ConfigError
 
-    sources = _chosen_sources(sources_file, names)
+    settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
+    if settings.redis is None:
+        raise click.UsageError("Missing option '--redis' (or WIREARCHIVE_REDIS).")
+    sources = _chosen_sources(settings.sources, names)
     try:
-        seeded = seed_frontier(sources, obj["db"], redis_url)
+        seeded = seed_frontier(sources, settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     for name, row in seeded.items():
@@ -791,17 +814,16 @@ def _ingest_pass(
 @click.option("--since", callback=_day, help="Only articles fetched on or after DATE (YYYY-MM-DD).")
 @click.option("--source", help="Only articles from this source.")
 @click.pass_obj
-def reextract(obj: dict[str, str], since: str | None, source: str | None) -> None:
+def reextract(obj: dict[str, Any], since: str | None, source: str | None) -> None:
     """Extract stored captures again (no network); a changed text becomes a new version."""
     from archive.progress import ProgressLine
     from archive.reextract import reextract as rerun
-    from archive.runner import project_settings
     from archive.store import open_store
     from pipelines.extract import freeze_agencies
     from pipelines.wire import load_agencies
 
     try:
-        agencies = load_agencies(project_settings().get("WIRE_AGENCIES"))
+        agencies = load_agencies(obj["settings"].wire_agencies)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     store, catalog = open_store(obj["store"]), _catalog(obj)
@@ -898,19 +920,17 @@ def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress
 
 @cli.command()
 @click.pass_obj
-def flush(obj: dict[str, str]) -> None:
+def flush(obj: dict[str, Any]) -> None:
     """Upload what waits in the spool: after a store outage or an interrupted run.
 
     Exit status 1 when objects still wait (the store is unreachable again).
     """
     from archive.flush import flush as upload_spool
 
-    settings = _checked_settings(obj)
-    store, spool = _store_and_spool(obj, settings)
+    _checked_settings(obj)
+    store, spool = _store_and_spool(obj)
     assert spool is not None
-    report = upload_spool(
-        spool, store, _catalog(obj), settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4)
-    )
+    report = upload_spool(spool, store, _catalog(obj), obj["settings"].upload_workers)
     if report.recovered or report.regenerated:
         click.echo(
             f"recovered {report.recovered} WARC files and {report.regenerated} article "
@@ -943,7 +963,7 @@ def flush(obj: dict[str, str]) -> None:
     help="Port on 127.0.0.1; the posts' URLs, and so their ids, include it.",
 )
 @click.pass_obj
-def demo(obj: dict[str, str], serve_only: bool, port: int) -> None:
+def demo(obj: dict[str, Any], serve_only: bool, port: int) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""
     from archive.demo import run_demo, serve_demo
 
@@ -957,35 +977,31 @@ def demo(obj: dict[str, str], serve_only: bool, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_obj
-def serve(obj: dict[str, str], host: str, port: int) -> None:
+def serve(obj: dict[str, Any], host: str, port: int) -> None:
     """Serve the archive over HTTP: a JSON API (/api, /openapi.json) and web pages.
 
     Env: WIREARCHIVE_API_TOKEN (when set, submitting URLs needs it), WIREARCHIVE_API_QUEUE
-    (jobs that may wait, 100), WIREARCHIVE_API_RATE (submissions a minute per client, 30),
-    WIREARCHIVE_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed; none).
+    (jobs that may wait), WIREARCHIVE_API_RATE (submissions a minute per client),
+    WIREARCHIVE_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed); their defaults
+    are in docs/configuration.md.
     """
     from archive.server import ServeError
     from archive.server import serve as run_server
     from archive.service import ServiceConfig
 
-    settings = _checked_settings(obj)
+    _checked_settings(obj)
     try:
-        config = ServiceConfig.from_env(obj["db"], obj["store"], settings)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        run_server(config, host, port)
+        run_server(ServiceConfig.from_settings(obj["settings"]), host, port)
     except ServeError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = None) -> Any:
-    """The project settings with the CLI's catalog and store, checked before any work."""
+def _checked_settings(obj: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
+    """The Scrapy settings of the command's settings (and Scrapy `overrides`), checked
+    before any work: the store, the catalog, the spool, the wire services file."""
     from archive.runner import ConfigError, check_config, project_settings
 
-    settings = project_settings(
-        {"WIREARCHIVE_DB": obj["db"], "WIREARCHIVE_STORE": obj["store"]} | (overrides or {})
-    )
+    settings = project_settings(obj["settings"], overrides)
     try:
         check_config(settings)
     except ConfigError as exc:
@@ -993,17 +1009,15 @@ def _checked_settings(obj: dict[str, str], overrides: dict[str, Any] | None = No
     return settings
 
 
-def _store_and_spool(obj: dict[str, str], settings: Any = None) -> tuple[Any, Any]:
+def _store_and_spool(obj: dict[str, Any]) -> tuple[Any, Any]:
     """The store, and the spool where its objects wait (None when there is none yet)."""
-    from archive.runner import project_settings
     from archive.spool import Spool, SpoolError
     from archive.store import StoreError, open_store
     from archive.uploader import spool_dir
 
-    settings = settings or project_settings()
     try:
         store = open_store(obj["store"])
-        folder = spool_dir(obj["db"], settings.get("WIREARCHIVE_SPOOL"))
+        folder = spool_dir(obj["db"], obj["settings"].spool)
         return store, Spool(folder, store.uri, catalog=obj["db"]) if folder.exists() else None
     except (StoreError, SpoolError) as exc:
         raise click.ClickException(str(exc)) from None

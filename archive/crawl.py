@@ -9,11 +9,12 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from archive.catalog import Catalog
+from archive.core.settings import Settings
 from archive.lock import crawl_lock
 from archive.runner import ConfigError, check_config, project_settings, quiet_failures
 from crawlers.capture import now_iso
@@ -31,15 +32,13 @@ REASON_WIDTH = 40  # characters of a source's reason in the summary table
 class CrawlOptions:
     """What `wirearchive crawl` was asked to do."""
 
-    db: str
-    store: str
+    settings: Settings  # with the command's options (--db, --store, --redis) on top
     sources_file: str
     since: str | None = None
     max_pages: int | None = None
     job_dir: str | None = None
     progress: bool = False
     verbose: bool = False  # Scrapy's log at INFO; else WARNING, one line a problem
-    redis: str | None = None  # share one frontier with other workers (crawlers/frontier.py)
 
 
 def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[dict[str, Any]]]:
@@ -48,21 +47,16 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     Raises archive.lock.CrawlLocked when another crawl holds the catalog, and
     archive.runner.ConfigError for bad settings, both before anything is fetched.
     """
-    if options.redis and options.job_dir:
+    values = options.settings
+    if values.redis and options.job_dir:
         raise ConfigError("--job-dir and --redis do not go together: Redis keeps the frontier")
-    settings = project_settings(
-        {
-            "WIREARCHIVE_DB": options.db,
-            "WIREARCHIVE_STORE": options.store,
-            "LOG_LEVEL": None if options.verbose else "WARNING",
-        }
-    )
-    start_workers(warm=settings.getbool("WIREARCHIVE_WARM_UP"))
-    if options.redis:
-        use_frontier(settings, options.redis)
+    start_workers(warm=values.warm_up)
+    settings = project_settings(values if options.verbose else replace(values, log_level="WARNING"))
+    if values.redis:
+        use_frontier(settings, values.redis)
     check_config(settings)
-    with crawl_lock(options.db):
-        catalog = Catalog(options.db)
+    with crawl_lock(values.db):
+        catalog = Catalog(values.db)
         crawl_id = catalog.start_crawl(now_iso(), os.getpid(), options.sources_file)
         settings.set("WIREARCHIVE_CRAWL_ID", crawl_id, priority="cmdline")
         if options.job_dir:
@@ -127,16 +121,17 @@ def use_frontier(settings: Any, url: str) -> None:
     settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
 
 
-def seed_frontier(sources: list[Source], db: str, url: str) -> dict[str, dict[str, Any]]:
-    """Queue every source's start requests in the Redis frontier at `url`, fetching nothing;
-    per source, the run it seeded and how many requests it queued."""
-    settings = project_settings({"WIREARCHIVE_DB": db, "WIREARCHIVE_SEED_ONLY": True})
-    use_frontier(settings, url)
+def seed_frontier(sources: list[Source], values: Settings) -> dict[str, dict[str, Any]]:
+    """Queue every source's start requests in the Redis frontier of `values`, fetching
+    nothing; per source, the run it seeded and how many requests it queued."""
+    assert values.redis is not None
+    settings = project_settings(replace(values, seed_only=True))
+    use_frontier(settings, values.redis)
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     extensions = dict(settings.getdict("EXTENSIONS"))
     extensions["crawlers.runstats.CrawlRecorder"] = None
     settings.set("EXTENSIONS", extensions, priority="cmdline")
-    crawlers = _crawl(sources, settings, CrawlOptions(db=db, store="", sources_file=""))
+    crawlers = _crawl(sources, settings, CrawlOptions(values, sources_file=""))
     return {
         source.name: {
             "run": crawler.stats.get_value("frontier/run"),

@@ -86,12 +86,12 @@ def command(obj: dict[str, str]) -> str:
     """`wirearchive` with the --db and --store this run was given, for a command to copy."""
     import shlex
 
-    from archive.cli import DEFAULT_DB, DEFAULT_STORE
+    from archive.core.settings import DEFAULTS
 
     words = ["wirearchive"]
     for option, value, default in (
-        ("--db", obj["db"], DEFAULT_DB),
-        ("--store", obj["store"], DEFAULT_STORE),
+        ("--db", obj["db"], DEFAULTS.db),
+        ("--store", obj["store"], DEFAULTS.store),
     ):
         if value != default:
             words += [option, shlex.quote(value)]
@@ -120,7 +120,7 @@ def serve_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
             click.echo("stopped", err=True)
 
 
-def run_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
+def run_demo(obj: dict[str, Any], port: int = DEMO_PORT) -> None:
     """Archive the sample blog into the configured catalog and store; print what it did."""
     from archive.catalog import Catalog
     from archive.cli import archive_urls
@@ -129,9 +129,8 @@ def run_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
         urls = site_urls(DEMO_SITE, origin)
         click.echo(f"Serving the sample blog at {origin}/ ({len(urls)} posts); archiving it...")
         # The sample site is on loopback, which the address guard otherwise refuses.
-        results = archive_urls(
-            urls, obj, extra_settings={"WIREARCHIVE_ALLOW_PRIVATE": "127.0.0.0/8"}
-        )
+        loopback = obj["settings"].with_options(allow_private="127.0.0.0/8")
+        results = archive_urls(urls, obj | {"settings": loopback})
     catalog = Catalog(obj["db"])
     click.echo()
     for result in results:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
+from archive.core.settings import Settings, scrapy_values
 from crawlers.items import FAILED, Capture
 
 
@@ -14,12 +14,14 @@ class ConfigError(Exception):
     """The configuration is wrong; nothing was crawled."""
 
 
-def project_settings(overrides: dict[str, Any] | None = None) -> Any:
-    """crawlers.settings, as `scrapy crawl` sees them, with the CLI's values on top."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-    from scrapy.utils.project import get_project_settings
+def project_settings(values: Settings, overrides: dict[str, Any] | None = None) -> Any:
+    """Scrapy settings: crawlers.settings, as `scrapy crawl` sees them, with the wirearchive
+    settings of `values` (read when the command started) and then Scrapy `overrides` on top."""
+    from scrapy.settings import Settings as ScrapySettings
 
-    settings = get_project_settings()
+    settings = ScrapySettings()
+    settings.setmodule("crawlers.settings", priority="project")
+    settings.setdict(scrapy_values(values), priority="project")
     for name, value in (overrides or {}).items():
         if value is not None:
             settings.set(name, value, priority="cmdline")
@@ -43,8 +45,6 @@ def check_config(settings: Any) -> None:
         db = settings.get("WIREARCHIVE_DB")
         Catalog(db).close()
         Spool(spool_dir(db, settings.get("WIREARCHIVE_SPOOL")), store.uri, catalog=db).close()
-        if settings.getint("WIREARCHIVE_WARC_BYTES") < 1:
-            raise ValueError("WIREARCHIVE_WARC_BYTES must be a positive number of bytes")
     except (ValueError, StoreError, SpoolError, CatalogError, RuntimeError, OSError) as exc:
         raise ConfigError(str(exc)) from None
 

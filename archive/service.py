@@ -4,77 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
-import os
-from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from archive.catalog import Catalog
+from archive.core.settings import DEFAULTS, Settings
 from archive.jobs import JobQueue
 from archive.ratelimit import RateLimiter
 from crawlers.addressguard import AddressGuardMiddleware, AddressPolicy, AddressRefused, check_url
 
-DEFAULT_QUEUE = 100
-DEFAULT_RATE = 30  # POSTs per minute and client
 DNS_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """Where the archive is, and the service's limits (from WIREARCHIVE_API_* variables)."""
+    """Where the archive is, and the service's limits (WIREARCHIVE_API_* and the like)."""
 
     db: str
     store: str
     allow_private: str | None = None
     token: str | None = None
-    queue_size: int = DEFAULT_QUEUE
-    rate: int = DEFAULT_RATE
+    queue_size: int = DEFAULTS.api_queue
+    rate: int = DEFAULTS.api_rate  # POSTs per minute and client
     spool: str | None = None
     trusted_proxies: str | None = None
 
     @classmethod
-    def from_env(
-        cls, db: str, store: str, settings: Any, environ: Mapping[str, str] = os.environ
-    ) -> ServiceConfig:
-        """The config for an archive, with the project's settings and the API variables;
-        ValueError names a bad variable."""
+    def from_settings(cls, settings: Settings) -> ServiceConfig:
+        """The config of the archive and limits that `settings` name."""
         return cls(
-            db=db,
-            store=store,
-            allow_private=settings.get("WIREARCHIVE_ALLOW_PRIVATE"),
-            token=environ.get("WIREARCHIVE_API_TOKEN") or None,
-            queue_size=_positive(environ, "WIREARCHIVE_API_QUEUE", DEFAULT_QUEUE),
-            rate=_positive(environ, "WIREARCHIVE_API_RATE", DEFAULT_RATE),
-            spool=settings.get("WIREARCHIVE_SPOOL") or None,
-            trusted_proxies=_networks(environ, "WIREARCHIVE_TRUSTED_PROXIES"),
+            db=settings.db,
+            store=settings.store,
+            allow_private=settings.allow_private,
+            token=settings.api_token,
+            queue_size=settings.api_queue,
+            rate=settings.api_rate,
+            spool=settings.spool,
+            trusted_proxies=settings.trusted_proxies,
         )
-
-
-def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
-    value = environ.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{name} must be a positive whole number, not {value!r}")
-    return int(value)
-
-
-def _networks(environ: Mapping[str, str], name: str) -> str | None:
-    """A comma-separated list of addresses and networks, checked; None when unset."""
-    value = environ.get(name, "").strip()
-    if not value:
-        return None
-    items = [item.strip() for item in value.split(",") if item.strip()]
-    try:
-        for item in items:
-            ipaddress.ip_network(item, strict=False)
-    except ValueError as exc:
-        raise ValueError(
-            f"{name}: {exc} (expected addresses or networks, comma-separated)"
-        ) from None
-    return ",".join(items)
 
 
 class Service:

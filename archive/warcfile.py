@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from archive.core.settings import DEFAULTS
 from archive.spool import OPEN_SUFFIX, TMP_PREFIX, Spool
 from archive.warc import CaptureRecords, record_groups, warcinfo_record
 
-DEFAULT_WARC_BYTES = 100_000_000
+DEFAULT_WARC_BYTES = DEFAULTS.warc_bytes
 
 
 @dataclass(frozen=True)

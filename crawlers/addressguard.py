@@ -21,6 +21,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import error
 
+from archive.core.settings import FALSE_WORDS, TRUE_WORDS
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -45,8 +47,8 @@ class AddressPolicy:
 
     def __init__(self, allow: str | bool | None = None) -> None:
         value = str(allow or "").strip().lower()
-        self.allow_all = value in {"1", "true", "yes"}
-        networks = [] if self.allow_all or value in {"", "0", "false", "no"} else value.split(",")
+        self.allow_all = value in TRUE_WORDS
+        networks = [] if self.allow_all or value in FALSE_WORDS | {""} else value.split(",")
         try:
             self.networks = [ipaddress.ip_network(n.strip(), strict=False) for n in networks]
         except ValueError as exc:

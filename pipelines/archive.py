@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archive.catalog import Catalog, disk_full, write_transaction
+from archive.core.settings import DEFAULTS
 from archive.documents import article_document, article_key
 from archive.spool import Spool
 from archive.store import open_store
@@ -58,8 +59,8 @@ class ArchivePipeline:
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
         spool: str | None = None,
         warc_bytes: int = DEFAULT_WARC_BYTES,
-        upload_interval: float = 10.0,
-        upload_workers: int = 4,
+        upload_interval: float = DEFAULTS.upload_interval,
+        upload_workers: int = DEFAULTS.upload_workers,
         redis_url: str | None = None,
         warc_seconds: float = 0.0,
     ) -> None:
@@ -86,9 +87,9 @@ class ArchivePipeline:
             settings.get("WIREARCHIVE_STORE"),
             *near_settings(settings),
             spool=settings.get("WIREARCHIVE_SPOOL") or None,
-            warc_bytes=settings.getint("WIREARCHIVE_WARC_BYTES", DEFAULT_WARC_BYTES),
-            upload_interval=settings.getfloat("WIREARCHIVE_UPLOAD_INTERVAL", 10.0),
-            upload_workers=settings.getint("WIREARCHIVE_UPLOAD_WORKERS", 4),
+            warc_bytes=settings.getint("WIREARCHIVE_WARC_BYTES"),
+            upload_interval=settings.getfloat("WIREARCHIVE_UPLOAD_INTERVAL"),
+            upload_workers=settings.getint("WIREARCHIVE_UPLOAD_WORKERS"),
             redis_url=settings.get("WIREARCHIVE_REDIS") or None,
             warc_seconds=settings.getfloat("WIREARCHIVE_WARC_SECONDS", 0.0),
         )

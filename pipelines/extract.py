@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from archive.core.settings import DEFAULTS
 from crawlers.items import FAILED, SKIPPED, Capture
 from pipelines.metadata import merge_listing
 from pipelines.neardup import DEFAULT_SHINGLE_SIZE, near_settings
@@ -62,8 +63,8 @@ class ExtractPipeline:
         workers: int,
         agencies: dict[str, list[str]] | None,
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
-        timeout: float = 30.0,
-        memory_mb: int = 1024,
+        timeout: float = DEFAULTS.extract_timeout,
+        memory_mb: int = DEFAULTS.extract_memory_mb,
         max_tasks: int = 2000,
         stall_grace: float = 60.0,
     ) -> None:
@@ -87,8 +88,8 @@ class ExtractPipeline:
             settings.getint("WIREARCHIVE_EXTRACT_WORKERS"),
             load_agencies(settings.get("WIRE_AGENCIES")),
             near_settings(settings)[1],
-            settings.getfloat("WIREARCHIVE_EXTRACT_TIMEOUT", 30.0),
-            settings.getint("WIREARCHIVE_EXTRACT_MEMORY_MB", 1024),
+            settings.getfloat("WIREARCHIVE_EXTRACT_TIMEOUT"),
+            settings.getint("WIREARCHIVE_EXTRACT_MEMORY_MB"),
         )
 
     def open_spider(self) -> None:

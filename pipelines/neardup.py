@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlite_utils import Database
 
+from archive.core.settings import DEFAULTS
 from pipelines.lshstore import DEFAULT_PREFIX, BandHash, LSHStore, RedisLSH, SqliteLSH
 
 if TYPE_CHECKING:
     import redis
 
-# Chosen by measurement: `python benchmarks/dedup.py` sweeps both (figures in docs/quality.md).
-DEFAULT_THRESHOLD = 0.5
-DEFAULT_SHINGLE_SIZE = 4
+# Chosen by measurement: `python -m benchmarks.dedup` sweeps both (figures in docs/quality.md);
+# declared with the other settings (WIREARCHIVE_NEAR_THRESHOLD, WIREARCHIVE_SHINGLE_SIZE).
+DEFAULT_THRESHOLD = DEFAULTS.near_threshold
+DEFAULT_SHINGLE_SIZE = DEFAULTS.shingle_size
 NUM_PERM = 128
 # LSH bands are laid out for a threshold this much lower than the verification threshold:
 # at 0.5, datasketch's optimum (25 bands x 5 rows) finds only ~55% of pairs at J=0.5, while
@@ -51,10 +53,10 @@ class Assignment:
 
 
 def near_settings(settings: Any) -> tuple[float, int]:
-    """(threshold, shingle size) from Scrapy settings, the measured defaults where unset."""
+    """(threshold, shingle size) from Scrapy settings."""
     return (
-        settings.getfloat("WIREARCHIVE_NEAR_THRESHOLD", DEFAULT_THRESHOLD),
-        settings.getint("WIREARCHIVE_SHINGLE_SIZE", DEFAULT_SHINGLE_SIZE),
+        settings.getfloat("WIREARCHIVE_NEAR_THRESHOLD"),
+        settings.getint("WIREARCHIVE_SHINGLE_SIZE"),
     )
 
 

@@ -110,7 +110,7 @@ def test_clear_errors_for_bad_usage(archive: Archive):
     assert archive.run("add").returncode == 2
     bad = Archive(archive.root, archive.env | {"WIREARCHIVE_ALLOW_PRIVATE": "not-a-network"})
     proc = bad.run("add", "https://example.com/")
-    assert proc.returncode == 1 and "WIREARCHIVE_ALLOW_PRIVATE" in proc.stderr
+    assert proc.returncode == 2 and "WIREARCHIVE_ALLOW_PRIVATE" in proc.stderr
     s3 = Archive(archive.root, archive.env | {"WIREARCHIVE_STORE": "gs://bucket/x"})
     proc = s3.run("add", "https://example.com/")
     assert proc.returncode == 1 and "unsupported store" in proc.stderr

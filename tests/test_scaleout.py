@@ -206,17 +206,17 @@ def test_seeders_starting_at_once_queue_each_seed_once(tmp_path, news, redis_url
 
 
 @pytest.mark.parametrize(
-    ("url", "message"),
+    ("url", "code", "message"),
     [
-        ("redis://127.0.0.1:1/0", "cannot reach Redis at redis://127.0.0.1:1/0"),
-        ("localhost:6379", "is not a Redis URL"),
+        ("redis://127.0.0.1:1/0", 1, "cannot reach Redis at redis://127.0.0.1:1/0"),
+        ("localhost:6379", 2, "--redis: 'localhost:6379' is not a Redis URL"),  # a bad setting
     ],
 )
-def test_bad_redis_is_refused_before_anything_is_fetched(tmp_path, news, url, message):
+def test_bad_redis_is_refused_before_anything_is_fetched(tmp_path, news, url, code, message):
     archive = Archive(tmp_path, archive_env(tmp_path))
     sources_file(tmp_path, news)
     proc = archive.run("crawl", "--sources", "sources.toml", "--redis", url)
-    assert proc.returncode == 1
+    assert proc.returncode == code
     assert message in proc.stderr
     assert news.requests == []
 
