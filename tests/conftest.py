@@ -152,7 +152,11 @@ def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSer
         yield server
 
 
-_redis_dbs = iter(range(1, 64))
+# Databases 1-63 of the one server, dealt out among the pytest-xdist workers (gw0, gw1, ...),
+# which share WIREARCHIVE_TEST_REDIS: each test gets one no other test uses.
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+_redis_dbs = iter(range(1 + _worker, 64, _workers))
 
 
 @pytest.fixture
@@ -161,3 +165,11 @@ def redis_url(redis_service: RedisServer) -> str:
     db = next(_redis_dbs)
     redis_service.client(db).flushdb()
     return redis_service.url(db)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The real-platform suite runs on one xdist worker: its WordPress, MariaDB and Apache
+    start once per worker that needs them."""
+    for item in items:
+        if item.get_closest_marker("platforms"):
+            item.add_marker(pytest.mark.xdist_group("platforms"))
