@@ -242,8 +242,8 @@ def article(article_id: str, service: ServiceDep) -> Any:
 def raw(article_id: str, service: ServiceDep) -> Response:
     """The HTTP response the article's text was extracted from, read from its WARC record,
     as a download that is never rendered on this origin."""
-    from archive.spool import SpoolError
-    from archive.store import StoreError
+    from archive.storage.spool import SpoolError
+    from archive.storage.store import StoreError
 
     with service.catalog() as catalog:
         found = catalog.article(article_id)

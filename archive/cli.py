@@ -150,9 +150,9 @@ def archive_urls(
     from pipelines.extract import start_workers
 
     start_workers(warm=False)
-    from archive.catalog import Catalog
+    from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
     from archive.runner import run_spider
-    from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
+    from archive.storage.catalog import Catalog
     from pipelines.runstate import run_state
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
@@ -260,10 +260,10 @@ def crawl(
     summary and do not change the exit status, nor does a `partial` source (read to the
     end, but its listing is known to be cut: the reason is printed).
     """
+    from archive.core.clock import iso_date
+    from archive.core.errors import ConfigError
     from archive.crawl import CrawlOptions, run_crawl, summary_table
-    from archive.lock import CrawlLocked
-    from archive.runner import ConfigError
-    from crawlers.spiders.base import iso_date
+    from archive.storage.lock import CrawlLocked
     from pipelines.runstate import run_state
 
     settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
@@ -322,8 +322,8 @@ def seed(
     Workers (`wirearchive crawl --redis URL`) seed too; several seeders at once queue each
     start request once. Prints the run each source's requests went into.
     """
+    from archive.core.errors import ConfigError
     from archive.crawl import seed_frontier
-    from archive.runner import ConfigError
 
     settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
     if settings.redis is None:
@@ -502,9 +502,9 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
             hint = " (the start of an id needs 6 or more characters)"
         raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}{hint}")
     if raw:
-        from archive.spool import read_span
-        from archive.store import StoreError
-        from archive.warc import stored_response
+        from archive.storage.spool import read_span
+        from archive.storage.store import StoreError
+        from archive.storage.warc import stored_response
 
         store, spool = _store_and_spool(obj)
         try:
@@ -685,10 +685,10 @@ def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
 @click.pass_obj
 def reindex(obj: dict[str, str]) -> None:
     """Rebuild the catalog (articles, revisions, captures, clusters) from the store alone."""
-    from archive.catalog import Catalog
     from archive.progress import ProgressLine
     from archive.reindex import reindex as rebuild
-    from archive.store import open_store
+    from archive.storage.catalog import Catalog
+    from archive.storage.store import open_store
     from pipelines.neardup import NearDuplicateIndex, near_settings
 
     settings = _checked_settings(obj)
@@ -754,9 +754,9 @@ def ingest(
     import signal
     import threading
 
-    from archive.catalog import Catalog
-    from archive.lock import CrawlLocked, crawl_lock
-    from archive.store import StoreError, open_store
+    from archive.storage.catalog import Catalog
+    from archive.storage.lock import CrawlLocked, crawl_lock
+    from archive.storage.store import StoreError, open_store
     from pipelines.neardup import NearDuplicateIndex, near_settings
 
     settings = _checked_settings(obj)
@@ -792,7 +792,7 @@ def _ingest_pass(
     with --follow (the next pass tries again) and fatal without it."""
     from archive.ingest import ingest
     from archive.progress import ProgressLine
-    from archive.store import StoreError
+    from archive.storage.store import StoreError
 
     try:
         with ProgressLine("ingest") as line:
@@ -818,7 +818,7 @@ def reextract(obj: dict[str, Any], since: str | None, source: str | None) -> Non
     """Extract stored captures again (no network); a changed text becomes a new version."""
     from archive.progress import ProgressLine
     from archive.reextract import reextract as rerun
-    from archive.store import open_store
+    from archive.storage.store import open_store
     from pipelines.extract import freeze_agencies
     from pipelines.wire import load_agencies
 
@@ -925,7 +925,7 @@ def flush(obj: dict[str, Any]) -> None:
 
     Exit status 1 when objects still wait (the store is unreachable again).
     """
-    from archive.flush import flush as upload_spool
+    from archive.storage.flush import flush as upload_spool
 
     _checked_settings(obj)
     store, spool = _store_and_spool(obj)
@@ -999,7 +999,8 @@ def serve(obj: dict[str, Any], host: str, port: int) -> None:
 def _checked_settings(obj: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
     """The Scrapy settings of the command's settings (and Scrapy `overrides`), checked
     before any work: the store, the catalog, the spool, the wire services file."""
-    from archive.runner import ConfigError, check_config, project_settings
+    from archive.core.errors import ConfigError
+    from archive.runner import check_config, project_settings
 
     settings = project_settings(obj["settings"], overrides)
     try:
@@ -1011,9 +1012,9 @@ def _checked_settings(obj: dict[str, Any], overrides: dict[str, Any] | None = No
 
 def _store_and_spool(obj: dict[str, Any]) -> tuple[Any, Any]:
     """The store, and the spool where its objects wait (None when there is none yet)."""
-    from archive.spool import Spool, SpoolError
-    from archive.store import StoreError, open_store
-    from archive.uploader import spool_dir
+    from archive.storage.spool import Spool, SpoolError
+    from archive.storage.store import StoreError, open_store
+    from archive.storage.uploader import spool_dir
 
     try:
         store = open_store(obj["store"])
@@ -1026,7 +1027,7 @@ def _store_and_spool(obj: dict[str, Any]) -> tuple[Any, Any]:
 def _catalog(obj: dict[str, str]) -> Any:
     from pathlib import Path
 
-    from archive.catalog import Catalog
+    from archive.storage.catalog import Catalog
 
     if not Path(obj["db"]).exists():
         raise click.ClickException(f"no catalog at {obj['db']}: archive something first")
@@ -1035,7 +1036,7 @@ def _catalog(obj: dict[str, str]) -> Any:
 
 def main() -> None:
     """Console entry point: a catalog that cannot be opened is one line, not a traceback."""
-    from archive.catalog import CatalogError
+    from archive.storage.catalog import CatalogError
 
     try:
         cli()

@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from archive.catalog import Catalog
+from archive.core.clock import now_iso
+from archive.core.errors import ConfigError
 from archive.core.settings import Settings
-from archive.lock import crawl_lock
-from archive.runner import ConfigError, check_config, project_settings, quiet_failures
-from crawlers.capture import now_iso
+from archive.runner import check_config, project_settings, quiet_failures
+from archive.storage.catalog import Catalog
+from archive.storage.lock import crawl_lock
 from crawlers.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
 from pipelines.extract import start_workers
@@ -44,7 +45,7 @@ class CrawlOptions:
 def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[dict[str, Any]]]:
     """Crawl `sources` under the catalog lock; (crawl id, per-source rows).
 
-    Raises archive.lock.CrawlLocked when another crawl holds the catalog, and
+    Raises archive.storage.lock.CrawlLocked when another crawl holds the catalog, and
     archive.runner.ConfigError for bad settings, both before anything is fetched.
     """
     values = options.settings

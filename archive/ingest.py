@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from archive.catalog import Catalog, write_transaction
+from archive.core.clock import now_iso
 from archive.progress import Report
-from archive.store import ObjectStore
-from archive.warc import ScannedCapture, scan_captures
-from crawlers.capture import now_iso
+from archive.storage.catalog import Catalog, write_transaction
+from archive.storage.store import ObjectStore
+from archive.storage.warc import ScannedCapture, scan_captures
 from pipelines.neardup import NearDuplicateIndex
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from crawlers.capture import now_iso
+from archive.core.clock import now_iso
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 KILL_GRACE_SECONDS = 5.0

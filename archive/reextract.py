@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive.catalog import Catalog
-from archive.documents import article_document, article_key
 from archive.progress import Report
-from archive.store import ObjectStore
-from archive.warc import read_response
+from archive.storage.catalog import Catalog
+from archive.storage.documents import article_document, article_key
+from archive.storage.store import ObjectStore
+from archive.storage.warc import read_response
 from pipelines.extraction import Agencies, extract_page
 from pipelines.identity import content_sha256
 

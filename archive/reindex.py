@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 
-from archive.catalog import Catalog
 from archive.ingest import Batch, IngestCounts, new_warc_keys, read_batch, record_batch
 from archive.progress import Report
-from archive.store import ObjectStore
+from archive.storage.catalog import Catalog
+from archive.storage.store import ObjectStore
 from pipelines.neardup import NearDuplicateIndex
 
 logger = logging.getLogger(__name__)

@@ -6,12 +6,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from archive.core.errors import ConfigError
+from archive.core.items import FAILED, Capture
 from archive.core.settings import Settings, scrapy_values
-from crawlers.items import FAILED, Capture
-
-
-class ConfigError(Exception):
-    """The configuration is wrong; nothing was crawled."""
 
 
 def project_settings(values: Settings, overrides: dict[str, Any] | None = None) -> Any:
@@ -30,10 +27,10 @@ def project_settings(values: Settings, overrides: dict[str, Any] | None = None) 
 
 def check_config(settings: Any) -> None:
     """Raise ConfigError for a bad setting before any crawl starts."""
-    from archive.catalog import Catalog, CatalogError
-    from archive.spool import Spool, SpoolError
-    from archive.store import StoreError, open_store
-    from archive.uploader import spool_dir
+    from archive.storage.catalog import Catalog, CatalogError
+    from archive.storage.spool import Spool, SpoolError
+    from archive.storage.store import StoreError, open_store
+    from archive.storage.uploader import spool_dir
     from crawlers.addressguard import AddressPolicy
     from pipelines.wire import load_agencies
 

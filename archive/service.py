@@ -8,10 +8,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from archive.catalog import Catalog
 from archive.core.settings import DEFAULTS, Settings
 from archive.jobs import JobQueue
 from archive.ratelimit import RateLimiter
+from archive.storage.catalog import Catalog
 from crawlers.addressguard import AddressGuardMiddleware, AddressPolicy, AddressRefused, check_url
 
 DNS_TIMEOUT_SECONDS = 5.0
@@ -102,10 +102,10 @@ class Service:
         """The HTTP response stored for `article`, read from its WARC record.
 
         Raises KeyError when the record is missing, StoreError/SpoolError when unreadable."""
-        from archive.spool import Spool, read_span
-        from archive.store import open_store
-        from archive.uploader import spool_dir
-        from archive.warc import stored_response
+        from archive.storage.spool import Spool, read_span
+        from archive.storage.store import open_store
+        from archive.storage.uploader import spool_dir
+        from archive.storage.warc import stored_response
 
         store = open_store(self.config.store)
         spool = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import (
@@ -18,8 +17,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer, error
 from twisted.web._newclient import ResponseFailed
 
+from archive.core.clock import now_iso
+from archive.core.items import FAILED, REFUSED, UNCHANGED, Capture
 from crawlers.addressguard import AddressRefused
-from crawlers.items import FAILED, REFUSED, UNCHANGED, Capture
 from crawlers.ledger import NotModifiedSkip
 from crawlers.traps import CrawlTrap
 
@@ -29,11 +29,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 with seconds."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def capture_response(response: Response, source: str) -> Capture:

@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from crawlers.entries import Entry, unique
+from archive.core.entries import Entry, unique
 
 MAX_ENTRIES = 50_000  # entries returned per document, at most
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
-from archive.catalog import Catalog
+from archive.storage.catalog import Catalog
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawlers.entries import Entry, unique
+from archive.core.entries import Entry, unique
 from crawlers.feeds import MAX_ENTRIES, capped, http_url, load_json, parse_date, plain_text
 
 WORDPRESS_API_REL = "https://api.w.org/"

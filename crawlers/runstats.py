@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
-from archive.catalog import Catalog
-from crawlers.capture import now_iso
-from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
+from archive.core.clock import now_iso
+from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
+from archive.storage.catalog import Catalog
 
 if TYPE_CHECKING:
     from scrapy import Spider

@@ -6,7 +6,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from crawlers.entries import Entry
+from archive.core.entries import Entry
 from crawlers.feeds import capped, http_url, localname, parse_date, parse_xml, text_of
 
 GZIP_MAGIC = b"\x1f\x8b"

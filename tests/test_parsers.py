@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from crawlers.entries import Entry
+from archive.core.entries import Entry
 from crawlers.feeds import MAX_ENTRIES, FeedError, http_url, parse_date, parse_feed
 from crawlers.platforms import (
     BloggerPage,

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy.http import Response
 
-from crawlers.entries import Entry, unique
+from archive.core.entries import Entry, unique
 from crawlers.platforms import (
     PlatformError,
     WordPressRefs,

@@ -30,7 +30,7 @@ class Capture:
     body: bytes = b""
     fetched_at: str = ""
     ip_address: str | None = None
-    # What the feed, sitemap or API listing said about the post (crawlers.entries.Entry).
+    # What the feed, sitemap or API listing said about the post (archive.core.entries.Entry).
     entry: dict[str, Any] | None = None
     # Filled in by pipelines/extract.
     article: dict[str, Any] | None = None
@@ -40,7 +40,7 @@ class Capture:
     content_sha256: str | None = None
     duplicate_of: str | None = None
     revision_of: str | None = None  # the version (article_version) this capture's replaces
-    version: str | None = None  # archive.documents.article_version of title and text
+    version: str | None = None  # archive.storage.documents.article_version of title and text
     protected: bool = False  # behind a password: the archived text stays current
     # False: the URL ledger keeps nothing of this fetch, so that the next crawl fetches it
     # again in full (a post skipped as older than --since).

@@ -22,7 +22,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 from zlib_ng import gzip_ng
 
-from crawlers.items import Capture
+from archive.core.items import Capture
 
 SOFTWARE = "wirearchive/0.1 (warcio)"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"

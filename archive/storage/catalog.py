@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 
 from sqlite_utils import Database
 
-from archive.documents import article_version
-from archive.migrations import migrate
-from pipelines.wire import agency_of_host
+from archive.core.agencies import agency_of_host
+from archive.core.clock import now_iso
+from archive.storage.documents import article_version
+from archive.storage.migrations import migrate
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -238,7 +239,7 @@ class Catalog:
         if keys:
             self.db.conn.executemany(
                 "insert or ignore into pending_objects (key, created_at) values (?, ?)",
-                [(key, _now()) for key in keys],
+                [(key, now_iso()) for key in keys],
             )
 
     def _waiting(self, *keys: str) -> int:
@@ -605,12 +606,6 @@ def _filters(
 
 def _version(row: dict[str, Any]) -> str:
     return article_version(row.get("title"), row["content_sha256"])
-
-
-def _now() -> str:
-    from crawlers.capture import now_iso
-
-    return now_iso()
 
 
 def _decoded(row: dict[str, Any] | None) -> dict[str, Any] | None:

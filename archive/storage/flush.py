@@ -7,11 +7,11 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from archive.catalog import Catalog
-from archive.documents import article_document
-from archive.spool import Spool, upload
-from archive.store import ObjectStore
-from archive.warcfile import truncate_to_committed
+from archive.storage.catalog import Catalog
+from archive.storage.documents import article_document
+from archive.storage.spool import Spool, upload
+from archive.storage.store import ObjectStore
+from archive.storage.warcfile import truncate_to_committed
 
 
 @dataclass

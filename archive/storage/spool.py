@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from archive.store import ObjectStore, StoreError, check_key
+from archive.storage.store import ObjectStore, StoreError, check_key
 
 OPEN_SUFFIX = ".open"
 TMP_PREFIX = ".tmp-"

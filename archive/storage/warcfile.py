@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import IO
 
 from archive.core.settings import DEFAULTS
-from archive.spool import OPEN_SUFFIX, TMP_PREFIX, Spool
-from archive.warc import CaptureRecords, record_groups, warcinfo_record
+from archive.storage.spool import OPEN_SUFFIX, TMP_PREFIX, Spool
+from archive.storage.warc import CaptureRecords, record_groups, warcinfo_record
 
 DEFAULT_WARC_BYTES = DEFAULTS.warc_bytes
 

@@ -18,12 +18,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.catalog import Catalog
-from archive.flush import recover
-from archive.spool import Spool, Upload, upload
-from archive.store import ObjectStore, StoreError
-from archive.warc import CaptureRecords
-from archive.warcfile import WarcFile, WarcLocation
+from archive.storage.catalog import Catalog
+from archive.storage.flush import recover
+from archive.storage.spool import Spool, Upload, upload
+from archive.storage.store import ObjectStore, StoreError
+from archive.storage.warc import CaptureRecords
+from archive.storage.warcfile import WarcFile, WarcLocation
 
 logger = logging.getLogger(__name__)
 
