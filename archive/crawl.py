@@ -19,7 +19,7 @@ from archive.core.settings import Settings
 from archive.runner import check_config, project_settings, quiet_failures
 from archive.storage.catalog import Catalog
 from archive.storage.lock import crawl_lock
-from crawlers.runstats import OUTCOME_COUNTS
+from crawlers.extensions.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
 from pipelines.extract import start_workers
 
@@ -130,7 +130,7 @@ def seed_frontier(sources: list[Source], values: Settings) -> dict[str, dict[str
     use_frontier(settings, values.redis)
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     extensions = dict(settings.getdict("EXTENSIONS"))
-    extensions["crawlers.runstats.CrawlRecorder"] = None
+    extensions["crawlers.extensions.runstats.CrawlRecorder"] = None
     settings.set("EXTENSIONS", extensions, priority="cmdline")
     crawlers = _crawl(sources, settings, CrawlOptions(values, sources_file=""))
     return {

@@ -31,7 +31,7 @@ def check_config(settings: Any) -> None:
     from archive.storage.spool import Spool, SpoolError
     from archive.storage.store import StoreError, open_store
     from archive.storage.uploader import spool_dir
-    from crawlers.addressguard import AddressPolicy
+    from crawlers.middlewares.addressguard import AddressPolicy
     from pipelines.wire import load_agencies
 
     try:

@@ -12,7 +12,8 @@ from archive.core.settings import DEFAULTS, Settings
 from archive.jobs import JobQueue
 from archive.ratelimit import RateLimiter
 from archive.storage.catalog import Catalog
-from crawlers.addressguard import AddressGuardMiddleware, AddressPolicy, AddressRefused, check_url
+from crawlers.middlewares.addressguard import AddressGuardMiddleware, AddressPolicy, check_url
+from crawlers.middlewares.refusals import AddressRefused
 
 DNS_TIMEOUT_SECONDS = 5.0
 

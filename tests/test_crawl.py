@@ -271,7 +271,7 @@ def test_listing_window_does_not_pass_posts_that_failed(archive):
 
 
 def test_run_that_archived_nothing_it_discovered_is_not_ok():
-    from crawlers.runstats import CrawlRecorder
+    from crawlers.extensions.runstats import CrawlRecorder
 
     class Stats:
         def get_value(self, key, default=None):
@@ -332,7 +332,7 @@ def test_memory_guard_counts_the_crawl_process_not_the_one_that_started_it():
     # ru_maxrss (what Scrapy's MemoryUsage reads) keeps the peak of the process before exec:
     # started by a process holding 400 MB, a crawl would count them as its own.
     code = (
-        "import resource; from crawlers.memusage import OwnMemoryUsage; "
+        "import resource; from crawlers.extensions.memusage import OwnMemoryUsage; "
         "own = OwnMemoryUsage.__new__(OwnMemoryUsage).get_virtual_size(); "
         "print(own, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"
     )

@@ -28,13 +28,13 @@ from archive.core.clock import iso_date, now_iso
 from archive.core.entries import Entry
 from archive.core.items import SKIPPED, UNCHANGED, Capture
 from archive.storage.catalog import Catalog
-from crawlers.capture import (
+from crawlers.extensions.runstats import TRANSIENT_ERRORS
+from crawlers.middlewares.capture import (
     capture_failure,
     capture_response,
     classify_failure,
     header_pairs,
 )
-from crawlers.runstats import TRANSIENT_ERRORS
 from crawlers.sources import Source
 
 LISTING_OVERLAP = timedelta(days=1)

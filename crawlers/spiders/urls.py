@@ -9,7 +9,7 @@ import scrapy
 
 from archive.core.entries import Entry
 from archive.core.items import REFUSED, Capture
-from crawlers.addressguard import check_length
+from crawlers.middlewares.addressguard import check_length
 from crawlers.sources import Source
 from crawlers.spiders.base import SourceSpider
 

@@ -20,7 +20,7 @@ import scrapy
 from scrapy.http import Response
 
 from archive.core.entries import Entry, unique
-from crawlers.platforms import (
+from crawlers.listings.platforms import (
     PlatformError,
     WordPressRefs,
     discover,

@@ -17,11 +17,11 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import error
 
 from archive.core.settings import FALSE_WORDS, TRUE_WORDS
+from crawlers.middlewares.refusals import AddressRefused
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,10 +36,6 @@ ALLOW_HINT = "set WIREARCHIVE_ALLOW_PRIVATE=1, or to networks such as 10.0.0.0/8
 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class AddressRefused(IgnoreRequest):
-    """A URL the guard will not fetch; the message says why."""
 
 
 class AddressPolicy:

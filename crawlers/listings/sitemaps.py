@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archive.core.entries import Entry
-from crawlers.feeds import capped, http_url, localname, parse_date, parse_xml, text_of
+from crawlers.listings.feeds import capped, http_url, localname, parse_date, parse_xml, text_of
 
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from scrapy.exceptions import IgnoreRequest
+from crawlers.middlewares.refusals import CrawlTrap
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 # "2031-05-01"), never a number inside a slug ("party-like-its-1923").
 _CALENDAR_VALUE = re.compile(r"(\d{4})(?:-\d{1,2}(?:-\d{1,2})?)?")
 EARLIEST_YEAR = 1990
-
-
-class CrawlTrap(IgnoreRequest):
-    """A request refused as a likely crawl trap; the message says which bound."""
 
 
 def trap_reason(url: str, latest_year: int, listing: bool = True) -> str | None:

@@ -19,9 +19,7 @@ from twisted.web._newclient import ResponseFailed
 
 from archive.core.clock import now_iso
 from archive.core.items import FAILED, REFUSED, UNCHANGED, Capture
-from crawlers.addressguard import AddressRefused
-from crawlers.ledger import NotModifiedSkip
-from crawlers.traps import CrawlTrap
+from crawlers.middlewares.refusals import AddressRefused, CrawlTrap, NotModifiedSkip
 
 if TYPE_CHECKING:
     from scrapy import Request

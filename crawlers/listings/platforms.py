@@ -12,7 +12,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from archive.core.entries import Entry, unique
-from crawlers.feeds import MAX_ENTRIES, capped, http_url, load_json, parse_date, plain_text
+from crawlers.listings.feeds import MAX_ENTRIES, capped, http_url, load_json, parse_date, plain_text
 
 WORDPRESS_API_REL = "https://api.w.org/"
 _FEED_TYPES = {

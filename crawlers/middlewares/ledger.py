@@ -10,19 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
 
 from archive.storage.catalog import Catalog
+from crawlers.middlewares.refusals import NotModifiedSkip
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
 GOOD = ("archived", "duplicate", "unchanged", "skipped")
-
-
-class NotModifiedSkip(IgnoreRequest):
-    """The listing says the post has not changed since its last good fetch."""
 
 
 class LedgerMiddleware:
