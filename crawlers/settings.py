@@ -4,7 +4,7 @@ The wirearchive settings (where the archive lives, its limits: every WIREARCHIVE
 are declared in archive/core/settings.py and listed in docs/configuration.md. Here they are
 read from the environment and checked, and given to Scrapy under their Scrapy names
 (WIREARCHIVE_DB, ..., and USER_AGENT, DOWNLOAD_TIMEOUT, LOG_LEVEL and the like); the CLI puts
-the values it read when its command started over them (archive/runner.py).
+the values it read when its command started over them (archive/app/runner.py).
 """
 
 from archive.core.settings import from_environ, scrapy_values

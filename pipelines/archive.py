@@ -2,12 +2,12 @@
 
 Every capture is appended to this process's open WARC file in the spool and its catalog rows
 are written right after, with no await in between, into the transaction the uploader commits
-for a group of captures (archive/storage/uploader.py): a killed run leaves at most records of captures
-the catalog never got, at the end of the file, which recovery cuts off. The article JSON goes
-to the spool once its row is committed (a row has all it needs to write it again). Rows stay
-pending until the uploader has put their objects in the store, so a row shown as archived
-never points at an object the store does not have. Every outcome also updates the URL ledger
-that incremental crawls read.
+for a group of captures (archive/storage/uploader.py): a killed run leaves at most records
+of captures the catalog never got, at the end of the file, which recovery cuts off. The
+article JSON goes to the spool once its row is committed (a row has all it needs to write it
+again). Rows stay pending until the uploader has put their objects in the store, so a row
+shown as archived never points at an object the store does not have. Every outcome also
+updates the URL ledger that incremental crawls read.
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Sent after each upload round (kwarg `upload`: archive.storage.spool.Upload): the rows it stored are
-# committed as no longer pending, so a caller can tell those captures archived right away.
+# Sent after each upload round (kwarg `upload`: archive.storage.spool.Upload): the rows it
+# stored are committed as no longer pending, so a caller can tell those captures archived
+# right away.
 objects_stored = object()
 
 

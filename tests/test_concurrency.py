@@ -24,7 +24,7 @@ from tests.support.site import PAGES
 # Waits for the go file (argv[1]) after the imports, then runs the CLI with argv[2:].
 CLI_AT_GO = (
     "import os, sys, time\n"
-    "from archive.cli import cli\n"
+    "from archive.app.cli import cli\n"
     "import archive.storage.catalog, scrapy.crawler\n"
     "while not os.path.exists(sys.argv[1]): time.sleep(0.005)\n"
     "cli.main(sys.argv[2:], prog_name='wirearchive')\n"

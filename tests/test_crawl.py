@@ -356,7 +356,7 @@ def test_crawl_without_a_terminal_logs_warnings_only(archive):
 
 
 def test_summary_table_has_a_short_reason_column():
-    from archive.crawl import COUNT_COLUMNS, summary_table
+    from archive.app.crawl import COUNT_COLUMNS, summary_table
 
     counts = dict.fromkeys(COUNT_COLUMNS, 1)
     long_reason = "the feed lists only its newest 10 posts; " * 3
@@ -377,7 +377,7 @@ def test_summary_table_has_a_short_reason_column():
 def test_since_applies_to_every_kind_and_counts_what_it_skips(archive, kind):
     # The sample blog's posts date from 2019 to 2023; its sitemap and pages list no dates
     # (skipped after extraction), its feed does (skipped unfetched): 3 skipped either way.
-    from archive.demo import DEMO_SITE, serve_site
+    from archive.app.demo import DEMO_SITE, serve_site
 
     sources = archive.root / "sources.toml"
     with serve_site(DEMO_SITE, free_port()) as origin:

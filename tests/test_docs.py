@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from archive.cli import cli
+from archive.app.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from archive.export import FIELDS, WRITERS
+from archive.app.export import FIELDS, WRITERS
 from archive.storage.catalog import Catalog
 from tests.conftest import Archive, archive_env
 from tests.support.site import PAGES

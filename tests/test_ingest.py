@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from archive.app.ingest import ingest, new_warc_keys
+from archive.app.reindex import reindex
 from archive.core.items import Capture
-from archive.ingest import ingest, new_warc_keys
-from archive.reindex import reindex
 from archive.storage.catalog import Catalog
 from archive.storage.documents import DOCUMENT_FIELDS, article_document, article_key
 from archive.storage.store import LocalStore

@@ -20,6 +20,15 @@ from archive.storage.migrations import migrate
 
 BUSY_TIMEOUT_MS = 30_000
 
+# Per-source outcome counts, as `crawl_sources` columns ("discovered" comes from the spider).
+OUTCOME_COUNTS = (
+    "fetched", "not_modified", "skipped", "new_articles", "revisions", "duplicates",
+    "unchanged", "failed",
+)  # fmt: skip
+
+# A source's counts in `crawl_sources`, in the order the crawl summary and the web page show.
+COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
+
 
 def disk_full(exc: BaseException) -> bool:
     """Whether `exc` says the disk under the catalog or the spool is full: SQLite's

@@ -12,7 +12,7 @@ from scrapy import signals
 
 from archive.core.clock import now_iso
 from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
-from archive.storage.catalog import Catalog
+from archive.storage.catalog import OUTCOME_COUNTS, Catalog
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -20,12 +20,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
-
-# Per-source outcome counts, as `crawl_sources` columns ("discovered" comes from the spider).
-OUTCOME_COUNTS = (
-    "fetched", "not_modified", "skipped", "new_articles", "revisions", "duplicates",
-    "unchanged", "failed",
-)  # fmt: skip
 
 # The outcomes of a post that the archive now holds, or knows it need not fetch.
 SETTLED_COUNTS = (

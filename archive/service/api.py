@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from archive.apimodels import (
+from archive.service.apimodels import (
     ArchiveOne,
     ArchiveRequest,
     Article,
@@ -20,8 +20,8 @@ from archive.apimodels import (
     JobOut,
     Stats,
 )
-from archive.jobs import QueueFull
-from archive.service import Service
+from archive.service.jobs import QueueFull
+from archive.service.service import Service
 
 QUEUE_RETRY_AFTER = 30  # seconds a client waits when the queue is full
 MAX_OFFSET = 1_000_000

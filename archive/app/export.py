@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from archive.progress import Report
+from archive.app.progress import Report
 
 BATCH_ROWS = 1000
 

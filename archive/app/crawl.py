@@ -13,17 +13,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from archive.app.runner import check_config, project_settings, quiet_failures
 from archive.core.clock import now_iso
 from archive.core.errors import ConfigError
 from archive.core.settings import Settings
-from archive.runner import check_config, project_settings, quiet_failures
-from archive.storage.catalog import Catalog
+from archive.storage.catalog import COUNT_COLUMNS, Catalog
 from archive.storage.lock import crawl_lock
-from crawlers.extensions.runstats import OUTCOME_COUNTS
 from crawlers.sources import Source
 from pipelines.extract import start_workers
 
-COUNT_COLUMNS = ("discovered", *OUTCOME_COUNTS)
 # In each source's job dir: the id of the crawl it belongs to.
 JOB_MARKER = "wirearchive-crawl-id"
 REASON_WIDTH = 40  # characters of a source's reason in the summary table
@@ -46,7 +44,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     """Crawl `sources` under the catalog lock; (crawl id, per-source rows).
 
     Raises archive.storage.lock.CrawlLocked when another crawl holds the catalog, and
-    archive.runner.ConfigError for bad settings, both before anything is fetched.
+    archive.app.runner.ConfigError for bad settings, both before anything is fetched.
     """
     values = options.settings
     if values.redis and options.job_dir:

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from archive.api import (
+from archive.service.api import (
     MAX_OFFSET,
     MAX_QUERY,
     QUEUE_RETRY_AFTER,
@@ -29,10 +29,10 @@ from archive.api import (
     article_record,
     client_of,
 )
-from archive.apimodels import Crawl, Url
-from archive.crawl import COUNT_COLUMNS
-from archive.jobs import DONE, FAILED, QueueFull
-from archive.service import Service
+from archive.service.apimodels import Crawl, Url
+from archive.service.jobs import DONE, FAILED, QueueFull
+from archive.service.service import Service
+from archive.storage.catalog import COUNT_COLUMNS
 
 PAGE = 20
 MAX_FORM_BYTES = 16_384

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from archive.ingest import Batch, IngestCounts, new_warc_keys, read_batch, record_batch
-from archive.progress import Report
+from archive.app.ingest import Batch, IngestCounts, new_warc_keys, read_batch, record_batch
+from archive.app.progress import Report
 from archive.storage.catalog import Catalog
 from archive.storage.store import ObjectStore
 from pipelines.neardup import NearDuplicateIndex

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from typing import Any
 
 import click
 
+from archive.app.add import PENDING, PENDING_REASON, archive_urls, checked_settings, pending_reason
 from archive.core.settings import DEFAULTS, SettingsError, from_environ
-
-PENDING = "pending"
-PENDING_REASON = "not in the store yet: its objects wait in the spool for `wirearchive flush`"
-
-
-def pending_reason(upload_error: str | None) -> str:
-    """Why a row is still pending after a run whose last upload failed with `upload_error`."""
-    if upload_error is None:
-        return PENDING_REASON
-    return f"the store is unreachable ({upload_error}): kept in the spool until `wirearchive flush`"
 
 
 class Command(click.Command):
@@ -139,74 +129,6 @@ def url_lines(lines: Any) -> list[str]:
     return found
 
 
-def archive_urls(
-    urls: list[str],
-    obj: dict[str, Any],
-    log_level: str | None = "WARNING",
-    echo: bool = False,
-) -> list[dict[str, Any]]:
-    """Crawl `urls` through the pipelines; one result dict per distinct URL, in input order.
-    `log_level`: Scrapy's, else the setting's."""
-    from pipelines.extract import start_workers
-
-    start_workers(warm=False)
-    from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
-    from archive.runner import run_spider
-    from archive.storage.catalog import Catalog
-    from pipelines.runstate import run_state
-
-    # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
-    # the page, a third of a one-URL `add`; it still paces any further pages of a host.
-    # Uploads every second, of WARC files closed after a second: an archived URL is told
-    # as soon as the store has it, not at the end of a long --file.
-    values = replace(obj["settings"], upload_interval=1.0, warc_seconds=1.0)
-    if log_level is not None:
-        values = replace(values, log_level=log_level)
-    settings = _checked_settings(obj | {"settings": values}, {"AUTOTHROTTLE_START_DELAY": 0.0})
-    unique = list(dict.fromkeys(u.strip() for u in urls))
-    results: dict[str, dict[str, Any]] = {}
-    held: dict[str, dict[str, Any]] = {}  # archived, told once the store has its objects
-    catalog: Catalog | None = None
-
-    def report(line: dict[str, Any]) -> None:
-        results[line["url"]] = line
-        if echo:
-            click.echo(json.dumps(line, ensure_ascii=False))
-            if line["status"] in (FAILED, REFUSED):  # one line a failure, for a person
-                click.echo(f"{line['status']}: {line['url']}: {line['reason']}", err=True)
-
-    def collect(capture: Any) -> None:
-        line = capture.result()
-        if line["status"] in (ARCHIVED, DUPLICATE):
-            held[line["url"]] = line
-        else:
-            report(line)
-
-    def stored() -> None:
-        nonlocal catalog
-        catalog = catalog or Catalog(obj["db"])
-        for url, line in list(held.items()):
-            row = catalog.article(line["id"])
-            if row is not None and not row["pending"]:
-                report(held.pop(url))
-
-    run_spider("urls", settings, collect, on_stored=stored, urls=unique)
-    if held:
-        catalog = catalog or Catalog(obj["db"])
-        reason = pending_reason(run_state(obj["db"]).upload_error)
-        for line in held.values():
-            row = catalog.article(line["id"])
-            if row is None or row["pending"]:
-                line |= {"status": PENDING, "reason": reason}
-            report(line)
-    if catalog is not None:
-        catalog.close()
-    for url in unique:  # a URL the crawl never answered for is reported, not lost
-        if url not in results:
-            report(Capture(input_url=url, url=url).settle(FAILED, "no response").result())
-    return [results[u] for u in unique]
-
-
 def _sources_options(command: Any) -> Any:
     """--sources FILE and --source NAME..., for the commands that read the sources file."""
     command = click.option(
@@ -260,9 +182,9 @@ def crawl(
     summary and do not change the exit status, nor does a `partial` source (read to the
     end, but its listing is known to be cut: the reason is printed).
     """
+    from archive.app.crawl import CrawlOptions, run_crawl, summary_table
     from archive.core.clock import iso_date
     from archive.core.errors import ConfigError
-    from archive.crawl import CrawlOptions, run_crawl, summary_table
     from archive.storage.lock import CrawlLocked
     from pipelines.runstate import run_state
 
@@ -322,8 +244,8 @@ def seed(
     Workers (`wirearchive crawl --redis URL`) seed too; several seeders at once queue each
     start request once. Prints the run each source's requests went into.
     """
+    from archive.app.crawl import seed_frontier
     from archive.core.errors import ConfigError
-    from archive.crawl import seed_frontier
 
     settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
     if settings.redis is None:
@@ -657,13 +579,13 @@ def clusters(obj: dict[str, str], min_size: int, limit: int, as_json: bool) -> N
 @click.pass_obj
 def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
     """What the archive holds, and the recent crawls."""
-    from archive.crawl import summary_table
+    from archive.app.crawl import summary_table
 
     catalog = _catalog(obj)
     figures = catalog.stats()
     crawls = catalog.recent_crawls(limit)
     if as_json:  # the record GET /api/stats answers
-        from archive.apimodels import Stats
+        from archive.service.apimodels import Stats
 
         click.echo(Stats.model_validate(figures | {"crawls": crawls}).model_dump_json())
         return
@@ -685,13 +607,13 @@ def stats(obj: dict[str, str], as_json: bool, limit: int) -> None:
 @click.pass_obj
 def reindex(obj: dict[str, str]) -> None:
     """Rebuild the catalog (articles, revisions, captures, clusters) from the store alone."""
-    from archive.progress import ProgressLine
-    from archive.reindex import reindex as rebuild
+    from archive.app.progress import ProgressLine
+    from archive.app.reindex import reindex as rebuild
     from archive.storage.catalog import Catalog
     from archive.storage.store import open_store
     from pipelines.neardup import NearDuplicateIndex, near_settings
 
-    settings = _checked_settings(obj)
+    settings = checked_settings(obj)
     store = open_store(obj["store"])
     if not any(True for prefix in ("raw/", "articles/") for _ in store.keys(prefix)):
         raise click.ClickException(
@@ -759,7 +681,7 @@ def ingest(
     from archive.storage.store import StoreError, open_store
     from pipelines.neardup import NearDuplicateIndex, near_settings
 
-    settings = _checked_settings(obj)
+    settings = checked_settings(obj)
     try:
         store = open_store(obj["store"])
     except StoreError as exc:
@@ -790,8 +712,8 @@ def _ingest_pass(
 ) -> bool:
     """One ingest pass, its counts printed; False after a store error, which is reported
     with --follow (the next pass tries again) and fatal without it."""
-    from archive.ingest import ingest
-    from archive.progress import ProgressLine
+    from archive.app.ingest import ingest
+    from archive.app.progress import ProgressLine
     from archive.storage.store import StoreError
 
     try:
@@ -816,8 +738,8 @@ def _ingest_pass(
 @click.pass_obj
 def reextract(obj: dict[str, Any], since: str | None, source: str | None) -> None:
     """Extract stored captures again (no network); a changed text becomes a new version."""
-    from archive.progress import ProgressLine
-    from archive.reextract import reextract as rerun
+    from archive.app.progress import ProgressLine
+    from archive.app.reextract import reextract as rerun
     from archive.storage.store import open_store
     from pipelines.extract import freeze_agencies
     from pipelines.wire import load_agencies
@@ -879,8 +801,8 @@ def export(
     pending are left out; so are exact duplicates unless --include-duplicates. A file is
     written as FILE.part and renamed when complete.
     """
-    from archive.export import Selection
-    from archive.progress import ProgressLine
+    from archive.app.export import Selection
+    from archive.app.progress import ProgressLine
 
     if output == "-" and fmt == "parquet" and sys.stdout.isatty():
         raise click.ClickException("Parquet is binary: give -o FILE or pipe the output")
@@ -895,7 +817,7 @@ def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress
     import os
     from pathlib import Path
 
-    from archive.export import WRITERS, select_articles
+    from archive.app.export import WRITERS, select_articles
 
     batches = select_articles(_catalog(obj).db.conn, selection, progress)
     if output == "-":
@@ -927,7 +849,7 @@ def flush(obj: dict[str, Any]) -> None:
     """
     from archive.storage.flush import flush as upload_spool
 
-    _checked_settings(obj)
+    checked_settings(obj)
     store, spool = _store_and_spool(obj)
     assert spool is not None
     report = upload_spool(spool, store, _catalog(obj), obj["settings"].upload_workers)
@@ -965,7 +887,7 @@ def flush(obj: dict[str, Any]) -> None:
 @click.pass_obj
 def demo(obj: dict[str, Any], serve_only: bool, port: int) -> None:
     """Serve the bundled sample blog on loopback, archive it, and search it."""
-    from archive.demo import run_demo, serve_demo
+    from archive.app.demo import run_demo, serve_demo
 
     if serve_only:
         serve_demo(obj, port)
@@ -985,29 +907,15 @@ def serve(obj: dict[str, Any], host: str, port: int) -> None:
     WIREARCHIVE_TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed); their defaults
     are in docs/configuration.md.
     """
-    from archive.server import ServeError
-    from archive.server import serve as run_server
-    from archive.service import ServiceConfig
+    from archive.service.server import ServeError
+    from archive.service.server import serve as run_server
+    from archive.service.service import ServiceConfig
 
-    _checked_settings(obj)
+    checked_settings(obj)
     try:
         run_server(ServiceConfig.from_settings(obj["settings"]), host, port)
     except ServeError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _checked_settings(obj: dict[str, Any], overrides: dict[str, Any] | None = None) -> Any:
-    """The Scrapy settings of the command's settings (and Scrapy `overrides`), checked
-    before any work: the store, the catalog, the spool, the wire services file."""
-    from archive.core.errors import ConfigError
-    from archive.runner import check_config, project_settings
-
-    settings = project_settings(obj["settings"], overrides)
-    try:
-        check_config(settings)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    return settings
 
 
 def _store_and_spool(obj: dict[str, Any]) -> tuple[Any, Any]:

@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from archive import api, web
-from archive.service import Service, ServiceConfig
+from archive.service import api, web
+from archive.service.service import Service, ServiceConfig
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 CSP = (

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from archive.app.progress import Report
 from archive.core.clock import now_iso
-from archive.progress import Report
 from archive.storage.catalog import Catalog, write_transaction
 from archive.storage.store import ObjectStore
 from archive.storage.warc import ScannedCapture, scan_captures

@@ -122,7 +122,7 @@ def serve_demo(obj: dict[str, str], port: int = DEMO_PORT) -> None:
 
 def run_demo(obj: dict[str, Any], port: int = DEMO_PORT) -> None:
     """Archive the sample blog into the configured catalog and store; print what it did."""
-    from archive.cli import archive_urls
+    from archive.app.add import archive_urls
     from archive.storage.catalog import Catalog
 
     with serve_site(DEMO_SITE, port) as origin:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive.progress import Report
+from archive.app.progress import Report
 from archive.storage.catalog import Catalog
 from archive.storage.documents import article_document, article_key
 from archive.storage.store import ObjectStore

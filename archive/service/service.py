@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive.core.settings import DEFAULTS, Settings
-from archive.jobs import JobQueue
-from archive.ratelimit import RateLimiter
+from archive.service.jobs import JobQueue
+from archive.service.ratelimit import RateLimiter
 from archive.storage.catalog import Catalog
 from crawlers.middlewares.addressguard import AddressGuardMiddleware, AddressPolicy, check_url
 from crawlers.middlewares.refusals import AddressRefused
