@@ -70,7 +70,10 @@ from tests.support.s3server import s3_client, seaweedfs
 ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "corpus"
-FALLBACK_DIRS = (ROOT / "tests" / "fixtures" / "pages", ROOT / "archive" / "demo_site" / "posts")
+FALLBACK_DIRS = (
+    ROOT / "tests" / "fixtures" / "pages",
+    ROOT / "archive" / "app" / "demo_site" / "posts",
+)
 CONTENT_TYPE = "text/html; charset=utf-8"
 FETCHED_AT = "2026-11-27T12:00:00+00:00"
 REPEATS = 3
@@ -348,7 +351,7 @@ async def archive_pass(captures: list[Capture], workdir: Path, store_uri: str) -
         dedup.process_item(item)
         await archive.process_item(item)
         ms.append((time.perf_counter() - start) * 1000)
-    uploader = archive.storage.uploader
+    uploader = archive.uploader
     start = time.perf_counter()
     await archive.close_spider()
     close_s = time.perf_counter() - start

@@ -52,10 +52,10 @@ def test_duplicate_never_points_at_an_original_that_failed(tmp_path, original_fa
 
     async def run() -> list:
         await archive.open_spider()
-        assert archive.storage.uploader is not None
-        failing = FailingWarc(archive.storage.uploader.spool)
+        assert archive.uploader is not None
+        failing = FailingWarc(archive.uploader.spool)
         failing.fail_for = first.url if original_fails else "no such url"
-        archive.storage.uploader.warc = failing
+        archive.uploader.warc = failing
         outcomes = await asyncio.gather(
             archive.process_item(first), archive.process_item(second), return_exceptions=True
         )
@@ -108,10 +108,10 @@ def test_a_failed_group_commit_fails_its_captures_and_takes_their_records_back(
 
     async def run() -> tuple[list, int]:
         await archive.open_spider()
-        assert archive.storage.uploader is not None and archive.storage.catalog is not None
-        connection = CommitFails(archive.storage.catalog.db.conn)
-        monkeypatch.setattr(archive.storage.catalog.db, "conn", connection)
-        warc = archive.storage.uploader.warc
+        assert archive.uploader is not None and archive.catalog is not None
+        connection = CommitFails(archive.catalog.db.conn)
+        monkeypatch.setattr(archive.catalog.db, "conn", connection)
+        warc = archive.uploader.warc
         failed = await asyncio.gather(*map(archive.process_item, items[:3]), return_exceptions=True)
         assert warc._file is not None
         size_after_failure = warc._file.tell()
