@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.storage.migrations import MIGRATIONS
+from archive.storage.catalog.migrations import MIGRATIONS
 from archive.storage.spool import Spool, SpoolError
 from archive.storage.uploader import spool_dir
 from tests.conftest import archive_env

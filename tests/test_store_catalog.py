@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from archive.storage.catalog import Catalog
-from archive.storage.migrations import MIGRATIONS
+from archive.storage.catalog.migrations import MIGRATIONS
 from archive.storage.store import LocalStore, StoreError, check_key, open_store
 
 

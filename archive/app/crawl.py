@@ -44,7 +44,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
     """Crawl `sources` under the catalog lock; (crawl id, per-source rows).
 
     Raises archive.storage.lock.CrawlLocked when another crawl holds the catalog, and
-    archive.app.runner.ConfigError for bad settings, both before anything is fetched.
+    archive.core.errors.ConfigError for bad settings, both before anything is fetched.
     """
     values = options.settings
     if values.redis and options.job_dir:
