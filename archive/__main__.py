@@ -1,5 +1,5 @@
 """`python -m archive` runs the wirearchive CLI."""
 
-from archive.cli import main
+from archive.app.cli import main
 
 main()

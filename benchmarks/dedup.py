@@ -186,7 +186,7 @@ def _index_class() -> type:
 
 
 def _open_db(path: Path) -> Database:
-    """A SQLite file opened the way archive.catalog.Catalog opens the catalog."""
+    """A SQLite file opened the way archive.storage.catalog.Catalog opens the catalog."""
     db = Database(path)
     db.execute("PRAGMA busy_timeout = 30000")
     db.enable_wal()

@@ -101,7 +101,7 @@ def key_families(client: redis.Redis, prefix: str) -> dict[str, list[int]]:
 
 
 def open_catalog(path: Path) -> Database:
-    """A SQLite file opened the way archive.catalog.Catalog opens the catalog."""
+    """A SQLite file opened the way archive.storage.catalog.Catalog opens the catalog."""
     db = Database(path)
     db.execute("PRAGMA busy_timeout = 30000")
     db.enable_wal()

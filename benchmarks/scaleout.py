@@ -35,7 +35,7 @@ from tests.support.redisserver import redis_server
 ROOT = Path(__file__).resolve().parents[1]
 
 TICKS = os.sysconf("SC_CLK_TCK")
-PART = 16 * 1024 * 1024  # archive/store.py uploads files of this size and more in parts
+PART = 16 * 1024 * 1024  # archive/storage/store.py uploads files of this size and more in parts
 
 
 @dataclass

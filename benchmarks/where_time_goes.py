@@ -59,7 +59,8 @@ CRAWL_PARTS = [
     ("capture_records", "WARC record headers and warcio's SHA-1 digests"),
     ("SqliteLSH", "near-duplicate index (LSH lookup and insert)"),
     ("NearDuplicateIndex", "near-duplicate index (LSH lookup and insert)"),
-    ("Catalog.", "catalog rows (article, capture, ledger, cluster summary, FTS)"),
+    # Catalog methods live in the modules of archive/storage/catalog/ (mixins of Catalog).
+    ("storage/catalog/", "catalog rows (article, capture, ledger, cluster summary, FTS)"),
     ("Uploader.commit", "group commits"),
     ("Spool.", "spool (article JSON files) and uploads"),
     ("spool.py", "spool (article JSON files) and uploads"),

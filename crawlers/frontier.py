@@ -31,6 +31,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from archive.core.errors import ConfigError
+
 if TYPE_CHECKING:
     import redis
     from scrapy import Request, Spider
@@ -85,8 +87,6 @@ def check_redis(url: str) -> None:
     """Raise ConfigError unless the Redis server at `url` (a checked WIREARCHIVE_REDIS or
     --redis value) answers."""
     import redis
-
-    from archive.runner import ConfigError
 
     try:
         redis.Redis.from_url(url, socket_connect_timeout=5).ping()

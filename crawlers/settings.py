@@ -4,7 +4,7 @@ The wirearchive settings (where the archive lives, its limits: every WIREARCHIVE
 are declared in archive/core/settings.py and listed in docs/configuration.md. Here they are
 read from the environment and checked, and given to Scrapy under their Scrapy names
 (WIREARCHIVE_DB, ..., and USER_AGENT, DOWNLOAD_TIMEOUT, LOG_LEVEL and the like); the CLI puts
-the values it read when its command started over them (archive/runner.py).
+the values it read when its command started over them (archive/app/runner.py).
 """
 
 from archive.core.settings import from_environ, scrapy_values
@@ -27,7 +27,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 # A page's download (DOWNLOAD_TIMEOUT: WIREARCHIVE_DOWNLOAD_TIMEOUT) that times out is
-# retried once (crawlers/retryafter.py); other failures up to RETRY_TIMES times.
+# retried once (crawlers/middlewares/retryafter.py); other failures up to RETRY_TIMES times.
 DNS_TIMEOUT = 10
 RETRY_TIMES = 2
 
@@ -49,28 +49,28 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # Then the URL ledger skips unchanged posts and makes the rest conditional, the trap guard
 # bounds what is left, robots.txt is read per RFC 9309, and retries honour Retry-After.
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.addressguard.AddressGuardMiddleware": 50,
-    "crawlers.ledger.LedgerMiddleware": 55,
-    "crawlers.traps.TrapGuardMiddleware": 60,
+    "crawlers.middlewares.addressguard.AddressGuardMiddleware": 50,
+    "crawlers.middlewares.ledger.LedgerMiddleware": 55,
+    "crawlers.middlewares.traps.TrapGuardMiddleware": 60,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawlers.robots.StrictRobotsTxtMiddleware": 100,
+    "crawlers.middlewares.robots.StrictRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawlers.retryafter.RetryAfterMiddleware": 550,
+    "crawlers.middlewares.retryafter.RetryAfterMiddleware": 550,
 }
 # Scrapy 2.19's remote control runs Python sent to a loopback HTTP port (token in a file in the
 # user's profile): an archive that fetches hostile pages wants no such door, nor the 0.1 s its
 # import (aiohttp) adds to every start. Likewise no telnet console.
 EXTENSIONS = {
-    "crawlers.runstats.CrawlRecorder": 500,
+    "crawlers.extensions.runstats.CrawlRecorder": 500,
     "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.telnet.TelnetConsole": None,
-    # The memory limit below, on this process's own peak (crawlers/memusage.py).
+    # The memory limit below, on this process's own peak (crawlers/extensions/memusage.py).
     "scrapy.extensions.memusage.MemoryUsage": None,
-    "crawlers.memusage.OwnMemoryUsage": 0,
+    "crawlers.extensions.memusage.OwnMemoryUsage": 0,
 }
 REMOTE_CONTROL_ENABLED = False
 
-TWISTED_DNS_RESOLVER = "crawlers.addressguard.GuardedResolver"
+TWISTED_DNS_RESOLVER = "crawlers.middlewares.addressguard.GuardedResolver"
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,

@@ -2,12 +2,12 @@
 
 Every capture is appended to this process's open WARC file in the spool and its catalog rows
 are written right after, with no await in between, into the transaction the uploader commits
-for a group of captures (archive/uploader.py): a killed run leaves at most records of captures
-the catalog never got, at the end of the file, which recovery cuts off. The article JSON goes
-to the spool once its row is committed (a row has all it needs to write it again). Rows stay
-pending until the uploader has put their objects in the store, so a row shown as archived
-never points at an object the store does not have. Every outcome also updates the URL ledger
-that incremental crawls read.
+for a group of captures (archive/storage/uploader.py): a killed run leaves at most records
+of captures the catalog never got, at the end of the file, which recovery cuts off. The
+article JSON goes to the spool once its row is committed (a row has all it needs to write it
+again). Rows stay pending until the uploader has put their objects in the store, so a row
+shown as archived never points at an object the store does not have. Every outcome also
+updates the URL ledger that incremental crawls read.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from archive.catalog import Catalog, disk_full, write_transaction
+from archive.core.clock import now_iso
+from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
 from archive.core.settings import DEFAULTS
-from archive.documents import article_document, article_key
-from archive.spool import Spool
-from archive.store import open_store
-from archive.uploader import Uploader, spool_dir
-from archive.warc import CaptureRecords, Earlier, capture_records, payload_sha256
-from archive.warcfile import DEFAULT_WARC_BYTES, WarcLocation
-from crawlers.capture import now_iso
-from crawlers.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
+from archive.storage.catalog import Catalog, disk_full, write_transaction
+from archive.storage.documents import article_document, article_key
+from archive.storage.spool import Spool
+from archive.storage.store import open_store
+from archive.storage.uploader import Uploader, spool_dir
+from archive.storage.warc import CaptureRecords, Earlier, capture_records, payload_sha256
+from archive.storage.warcfile import DEFAULT_WARC_BYTES, WarcLocation
 from pipelines.extract import ExtractPipeline
 from pipelines.neardup import (
     DEFAULT_SHINGLE_SIZE,
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Sent after each upload round (kwarg `upload`: archive.spool.Upload): the rows it stored are
-# committed as no longer pending, so a caller can tell those captures archived right away.
+# Sent after each upload round (kwarg `upload`: archive.storage.spool.Upload): the rows it
+# stored are committed as no longer pending, so a caller can tell those captures archived
+# right away.
 objects_stored = object()
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from archive.catalog import Catalog
-from archive.documents import article_version
-from crawlers.items import SKIPPED, UNCHANGED, Capture
+from archive.core.items import SKIPPED, UNCHANGED, Capture
+from archive.storage.catalog import Catalog
+from archive.storage.documents import article_version
 from pipelines.identity import article_id, canonical_url, content_sha256
 from pipelines.runstate import run_state
 from pipelines.sharedindex import SharedArticles, shared_articles

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from archive.core.items import FAILED, SKIPPED, Capture
 from archive.core.settings import DEFAULTS
-from crawlers.items import FAILED, SKIPPED, Capture
 from pipelines.metadata import merge_listing
 from pipelines.neardup import DEFAULT_SHINGLE_SIZE, near_settings
 from pipelines.wire import load_agencies

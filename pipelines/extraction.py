@@ -54,7 +54,7 @@ LANGUAGE_MIN_BYTES = 400
 LANGUAGE_SAMPLE_CHARS = 1000
 
 # The demo site's posts (package data): the pages the extractor is warmed up on.
-SAMPLE_POSTS = files("archive") / "demo_site" / "posts"
+SAMPLE_POSTS = files("archive.app") / "demo_site" / "posts"
 
 
 def extract_article(html: str, url: str, options: dict[str, Any] | None = None) -> dict | None:

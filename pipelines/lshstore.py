@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 from sqlite_utils import Database
 
-from archive.catalog import write_transaction
-from archive.migrations import migrate
+from archive.storage.catalog import write_transaction
+from archive.storage.catalog.migrations import migrate
 
 if TYPE_CHECKING:  # redis is imported where it is used: a crawl on SQLite never loads it
     import redis

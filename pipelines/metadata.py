@@ -2,7 +2,7 @@
 WordPress API, Blogger's feed, the site's feed) outranks what the page suggests, and the page
 outranks a sitemap; a value with a time outranks a bare date.
 
-Pure logic on plain dicts: the listing entry (crawlers.entries.Entry.as_meta()) and the
+Pure logic on plain dicts: the listing entry (archive.core.entries.Entry.as_meta()) and the
 article dict pipelines.extraction returns.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawlers.entries import unique
+from archive.core.entries import unique
 
 
 def _has_time(value: str | None) -> bool:

@@ -16,7 +16,7 @@ class RunState:
     id_of_hash: dict[str, str] = field(default_factory=dict)
     # Articles being archived now: a duplicate waits for its original's outcome.
     in_flight: dict[str, asyncio.Future[bool]] = field(default_factory=dict)
-    # The process's WARC file and spool upload (archive.uploader.Uploader), and its users.
+    # The process's WARC file and spool upload (archive.storage.uploader.Uploader), and its users.
     uploader: Any = None
     uploader_users: int = 0
     # Why the last upload round of the run stopped early (the store failed), or None: what

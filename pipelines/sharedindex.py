@@ -29,7 +29,7 @@ class SharedArticles:
         self._release = client.register_script(_RELEASE)
 
     def known_version(self, article_id: str) -> str | None:
-        """The article's archived version, archive.documents.article_version (None: not
+        """The article's archived version, archive.storage.documents.article_version (None: not
         archived)."""
         value = self.client.hget(self.hashes, article_id)
         if not value:

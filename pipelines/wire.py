@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -58,39 +57,6 @@ DEFAULT_AGENCIES: dict[str, tuple[str, ...]] = {
     "IRNA": ("IRNA", "Islamic Republic News Agency"),
     "Al Jazeera": ("Al Jazeera", "Al Jazeera English"),
 }
-
-# The agencies' own sites: a copy found there is the origin of its story's cluster.
-AGENCY_DOMAINS: dict[str, tuple[str, ...]] = {
-    "Reuters": ("reuters.com",),
-    "Associated Press": ("apnews.com", "ap.org"),
-    "AFP": ("afp.com",),
-    "Sputnik": ("sputniknews.com", "sputnikglobe.com", "sputnik.by", "sputniknews.cn"),
-    "TASS": ("tass.com", "tass.ru"),
-    "Xinhua": ("xinhuanet.com", "news.cn"),
-    "Bloomberg": ("bloomberg.com",),
-    "UPI": ("upi.com",),
-    "dpa": ("dpa.com", "dpa-international.com"),
-    "ANI": ("aninews.in",),
-    "PTI": ("ptinews.com",),
-    "Anadolu Agency": ("aa.com.tr",),
-    "EFE": ("efe.com",),
-    "Kyodo": ("kyodonews.net",),
-    "Yonhap": ("yna.co.kr",),
-    "RT": ("rt.com",),
-    "Interfax": ("interfax.com", "interfax.ru"),
-    "Al Jazeera": ("aljazeera.com",),
-}
-
-
-@lru_cache(maxsize=4096)
-def agency_of_host(host: str | None) -> str | None:
-    """The wire service whose own site `host` is, if any."""
-    host = (host or "").lower().rstrip(".")
-    for agency, domains in AGENCY_DOMAINS.items():
-        if any(host == d or host.endswith("." + d) for d in domains):
-            return agency
-    return None
-
 
 HEAD_LINES = 6  # first non-empty lines read as (top) credit lines
 TAIL_LINES = 8  # last non-empty lines read as (bottom) credit and footer lines

@@ -12,7 +12,7 @@ import threading
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.cli import url_lines
+from archive.app.cli import url_lines
 from tests.conftest import Archive, archive_env
 from tests.support import site
 from tests.support.helpers import count, free_port

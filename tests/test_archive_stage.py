@@ -8,9 +8,9 @@ import sqlite3
 
 import pytest
 
-from archive.warc import CaptureRecords, scan_captures
-from archive.warcfile import WarcFile, WarcLocation
-from crawlers.items import Capture
+from archive.core.items import Capture
+from archive.storage.warc import CaptureRecords, scan_captures
+from archive.storage.warcfile import WarcFile, WarcLocation
 from pipelines.archive import ArchivePipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.extract import ExtractPipeline

@@ -15,23 +15,23 @@ from pathlib import Path
 
 import pytest
 
-from archive.migrations import MIGRATIONS
-from archive.spool import Spool, SpoolError
-from archive.uploader import spool_dir
+from archive.storage.catalog.migrations import MIGRATIONS
+from archive.storage.spool import Spool, SpoolError
+from archive.storage.uploader import spool_dir
 from tests.conftest import archive_env
 from tests.support.site import PAGES
 
 # Waits for the go file (argv[1]) after the imports, then runs the CLI with argv[2:].
 CLI_AT_GO = (
     "import os, sys, time\n"
-    "from archive.cli import cli\n"
-    "import archive.catalog, scrapy.crawler\n"
+    "from archive.app.cli import cli\n"
+    "import archive.storage.catalog, scrapy.crawler\n"
     "while not os.path.exists(sys.argv[1]): time.sleep(0.005)\n"
     "cli.main(sys.argv[2:], prog_name='wirearchive')\n"
 )
 OPEN_AT_GO = (
     "import os, sys, time\n"
-    "from archive.catalog import Catalog\n"
+    "from archive.storage.catalog import Catalog\n"
     "while not os.path.exists(sys.argv[1]): time.sleep(0.005)\n"
     "print(Catalog(sys.argv[2]).schema_version)\n"
 )
@@ -122,7 +122,7 @@ def test_a_spool_refuses_a_second_catalog_while_in_use(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys; from archive.spool import Spool; "
+            "import sys; from archive.storage.spool import Spool; "
             "s = Spool(sys.argv[1], 'store', catalog=sys.argv[2]); print('held', flush=True); "
             "sys.stdin.read()",
             str(folder),

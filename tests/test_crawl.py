@@ -271,7 +271,7 @@ def test_listing_window_does_not_pass_posts_that_failed(archive):
 
 
 def test_run_that_archived_nothing_it_discovered_is_not_ok():
-    from crawlers.runstats import CrawlRecorder
+    from crawlers.extensions.runstats import CrawlRecorder
 
     class Stats:
         def get_value(self, key, default=None):
@@ -332,7 +332,7 @@ def test_memory_guard_counts_the_crawl_process_not_the_one_that_started_it():
     # ru_maxrss (what Scrapy's MemoryUsage reads) keeps the peak of the process before exec:
     # started by a process holding 400 MB, a crawl would count them as its own.
     code = (
-        "import resource; from crawlers.memusage import OwnMemoryUsage; "
+        "import resource; from crawlers.extensions.memusage import OwnMemoryUsage; "
         "own = OwnMemoryUsage.__new__(OwnMemoryUsage).get_virtual_size(); "
         "print(own, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"
     )
@@ -356,7 +356,7 @@ def test_crawl_without_a_terminal_logs_warnings_only(archive):
 
 
 def test_summary_table_has_a_short_reason_column():
-    from archive.crawl import COUNT_COLUMNS, summary_table
+    from archive.app.crawl import COUNT_COLUMNS, summary_table
 
     counts = dict.fromkeys(COUNT_COLUMNS, 1)
     long_reason = "the feed lists only its newest 10 posts; " * 3
@@ -377,7 +377,7 @@ def test_summary_table_has_a_short_reason_column():
 def test_since_applies_to_every_kind_and_counts_what_it_skips(archive, kind):
     # The sample blog's posts date from 2019 to 2023; its sitemap and pages list no dates
     # (skipped after extraction), its feed does (skipped unfetched): 3 skipped either way.
-    from archive.demo import DEMO_SITE, serve_site
+    from archive.app.demo import DEMO_SITE, serve_site
 
     sources = archive.root / "sources.toml"
     with serve_site(DEMO_SITE, free_port()) as origin:

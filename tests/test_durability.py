@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from archive.spool import Spool, SpoolError
-from archive.store import LocalStore, S3Store
-from archive.warc import capture_records, scan_captures
-from archive.warcfile import WarcFile, truncate_to_committed
-from crawlers.items import Capture
+from archive.core.items import Capture
+from archive.storage.spool import Spool, SpoolError
+from archive.storage.store import LocalStore, S3Store
+from archive.storage.warc import capture_records, scan_captures
+from archive.storage.warcfile import WarcFile, truncate_to_committed
 from tests.conftest import Archive, s3_env
 from tests.support.audit import audit, integrity_ok
 from tests.support.helpers import count, records, wait_for

@@ -18,8 +18,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from archive.catalog import Catalog
-from archive.export import FIELDS, WRITERS
+from archive.app.export import FIELDS, WRITERS
+from archive.storage.catalog import Catalog
 from tests.conftest import Archive, archive_env
 from tests.support.site import PAGES
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from crawlers.items import Capture
+from archive.core.items import Capture
 from pipelines.extract import ExtractPipeline
 from tests.support.faultyworker import hold, misbehave
 from tests.support.helpers import wait_for

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from archive.catalog import Catalog
-from archive.documents import DOCUMENT_FIELDS, article_document, article_key
-from archive.ingest import ingest, new_warc_keys
-from archive.reindex import reindex
-from archive.store import LocalStore
-from archive.warc import capture_records, payload_sha256, warcinfo_record
-from crawlers.items import Capture
+from archive.app.ingest import ingest, new_warc_keys
+from archive.app.reindex import reindex
+from archive.core.items import Capture
+from archive.storage.catalog import Catalog
+from archive.storage.documents import DOCUMENT_FIELDS, article_document, article_key
+from archive.storage.store import LocalStore
+from archive.storage.warc import capture_records, payload_sha256, warcinfo_record
 from pipelines.neardup import NearDuplicateIndex
 from tests.conftest import Archive, archive_env, s3_env
 from tests.support.helpers import rows, wait_for

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from crawlers.entries import Entry
-from crawlers.feeds import MAX_ENTRIES, FeedError, http_url, parse_date, parse_feed
-from crawlers.platforms import (
+from archive.core.entries import Entry
+from crawlers.listings.feeds import MAX_ENTRIES, FeedError, http_url, parse_date, parse_feed
+from crawlers.listings.platforms import (
     BloggerPage,
     Discovery,
     PlatformError,
@@ -25,7 +25,7 @@ from crawlers.platforms import (
     wordpress_posts_url,
     wordpress_route_url,
 )
-from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
+from crawlers.listings.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from crawlers.spiders.feed import wordpress_feed_page
 from crawlers.spiders.sitemap import usual_sitemap_urls
 

@@ -15,9 +15,14 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawlers.feeds import FeedError, parse_feed
-from crawlers.platforms import PlatformError, discover, parse_blogger_json, parse_wordpress_listing
-from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
+from crawlers.listings.feeds import FeedError, parse_feed
+from crawlers.listings.platforms import (
+    PlatformError,
+    discover,
+    parse_blogger_json,
+    parse_wordpress_listing,
+)
+from crawlers.listings.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from pipelines.extraction import extract_page
 
 settings.register_profile(

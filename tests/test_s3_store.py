@@ -7,7 +7,7 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 
-from archive.store import S3Store
+from archive.storage.store import S3Store
 from tests.conftest import Archive, archive_env, s3_env
 from tests.support.s3server import s3_client
 

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from archive.catalog import Catalog
-from archive.migrations import MIGRATIONS
-from archive.store import LocalStore, StoreError, check_key, open_store
+from archive.storage.catalog import Catalog
+from archive.storage.catalog.migrations import MIGRATIONS
+from archive.storage.store import LocalStore, StoreError, check_key, open_store
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from email.utils import format_datetime
 import pytest
 from scrapy import Request
 
-from crawlers.retryafter import retry_after_seconds
-from crawlers.traps import CrawlTrap, TrapGuardMiddleware, trap_reason
+from crawlers.middlewares.refusals import CrawlTrap
+from crawlers.middlewares.retryafter import retry_after_seconds
+from crawlers.middlewares.traps import TrapGuardMiddleware, trap_reason
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy.http import Response
 
-from crawlers.platforms import discover, wordpress_api_from_links
+from crawlers.listings.platforms import discover, wordpress_api_from_links
 from crawlers.spiders.blogger import BloggerSpider
 from crawlers.spiders.site import SiteSpider
 from crawlers.spiders.sitemap import SitemapSpider

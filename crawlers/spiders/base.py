@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -24,31 +24,21 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.catalog import Catalog
-from crawlers.capture import (
+from archive.core.clock import iso_date, now_iso
+from archive.core.entries import Entry
+from archive.core.items import SKIPPED, UNCHANGED, Capture
+from archive.storage.catalog import Catalog
+from crawlers.extensions.runstats import TRANSIENT_ERRORS
+from crawlers.middlewares.capture import (
     capture_failure,
     capture_response,
     classify_failure,
     header_pairs,
-    now_iso,
 )
-from crawlers.entries import Entry
-from crawlers.items import SKIPPED, UNCHANGED, Capture
-from crawlers.runstats import TRANSIENT_ERRORS
 from crawlers.sources import Source
 
 LISTING_OVERLAP = timedelta(days=1)
 Fallbacks = tuple[str, Callable[..., Any]] | list[tuple[str, Callable[..., Any]]] | None
-
-
-def iso_date(value: str | None) -> str | None:
-    """A --since value (YYYY-MM-DD or ISO 8601) as a UTC ISO string comparable to entries."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def request_of(response: Response) -> scrapy.Request:

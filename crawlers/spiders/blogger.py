@@ -9,7 +9,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawlers.platforms import PlatformError, blogger_feed_url, parse_blogger_json
+from crawlers.listings.platforms import PlatformError, blogger_feed_url, parse_blogger_json
 from crawlers.spiders.base import request_of
 from crawlers.spiders.feed import FeedSpider
 

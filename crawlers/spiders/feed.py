@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import Response
 
-from crawlers.feeds import Feed, FeedError, parse_feed
-from crawlers.platforms import discover
+from crawlers.listings.feeds import Feed, FeedError, parse_feed
+from crawlers.listings.platforms import discover
 from crawlers.spiders.base import SourceSpider, request_of
 
 

@@ -13,7 +13,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawlers.entries import Entry
+from archive.core.entries import Entry
 from crawlers.spiders.base import SourceSpider
 
 LISTING = re.compile(

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawlers.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
+from crawlers.listings.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
 from crawlers.spiders.base import SourceSpider, request_of
 from crawlers.spiders.site import page_kind
 

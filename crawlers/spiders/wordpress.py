@@ -19,8 +19,8 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy.http import Response
 
-from crawlers.entries import Entry, unique
-from crawlers.platforms import (
+from archive.core.entries import Entry, unique
+from crawlers.listings.platforms import (
     PlatformError,
     WordPressRefs,
     discover,

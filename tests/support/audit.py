@@ -8,8 +8,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.store import ObjectStore
-from archive.warc import scan_captures
+from archive.storage.store import ObjectStore
+from archive.storage.warc import scan_captures
 
 
 def integrity_ok(db: Path) -> None:

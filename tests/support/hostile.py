@@ -113,8 +113,8 @@ class SourceCase:
 SOURCES = [
     # An index that lists itself and a twin that lists it back, beside a real urlset.
     SourceCase("/sitemap-loop.xml", "sitemap", "", "ok", 2),
-    # 100,000 items in ~13 MB: parsed (capped at crawlers.feeds.MAX_ENTRIES), 3 fetched; the
-    # run says it stopped short.
+    # 100,000 items in ~13 MB: parsed (capped at crawlers.listings.feeds.MAX_ENTRIES),
+    # 3 fetched; the run says it stopped short.
     SourceCase("/huge-feed.xml", "feed", "max_pages = 3", "partial", 3, "max_pages (3) reached"),
     SourceCase("/malformed-feed.xml", "feed", "", "failed", 0, "not a feed: malformed XML"),
 ]

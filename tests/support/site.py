@@ -20,7 +20,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))
 PAGES = {entry["file"]: ROOT / entry["path"] for entry in MANIFEST}
 # The demo's Blogger repost of a Sputnik story, as in ../shared/corpus/seed-post.txt.
-SEED = ROOT / "archive" / "demo_site" / "posts" / "moscow-wont-stoop-nato.html"
+SEED = ROOT / "archive" / "app" / "demo_site" / "posts" / "moscow-wont-stoop-nato.html"
 MiB = 1024 * 1024
 # How long /slow.html takes to answer: longer than the time limit of any test that fetches it.
 SLOW_SECONDS = 10

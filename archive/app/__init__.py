@@ -1,0 +1,1 @@
+"""The application: the command line, the crawl runner, the demo, ingest, rebuild and export."""

@@ -1,0 +1,197 @@
+"""`wirearchive export`: the catalog's articles as JSON lines, CSV or Parquet, streamed.
+
+Rows are read from one SQL cursor in batches of BATCH_ROWS and written batch by batch, so an
+export of any size runs in constant memory. Every format has the fields of FIELDS, in order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from archive.app.progress import Report
+
+BATCH_ROWS = 1000
+
+# The export schema: (field, kind). Kinds: "string"; "strings", a list of strings (a JSON
+# array in CSV); "float"; "int". Dates are ISO strings in UTC: `published` and
+# `modified` are ISO 8601 with time ("2024-03-01T03:30:00+00:00") when the source gave a
+# time, else a YYYY-MM-DD date; `first_seen`, `fetched_at` and `gone_at` ISO 8601.
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("id", "string"),
+    ("url", "string"),
+    ("canonical_url", "string"),
+    ("title", "string"),
+    ("author", "string"),
+    ("published", "string"),
+    ("modified", "string"),
+    ("sitename", "string"),
+    ("hostname", "string"),
+    ("language", "string"),
+    ("description", "string"),
+    ("categories", "strings"),
+    ("tags", "strings"),
+    ("image", "string"),
+    ("text", "string"),
+    ("wire_source", "string"),
+    ("content_sha256", "string"),
+    ("cluster_id", "string"),
+    ("similarity", "float"),
+    ("duplicate_of", "string"),
+    ("source", "string"),
+    ("first_seen", "string"),
+    ("fetched_at", "string"),
+    ("raw_key", "string"),
+    ("raw_offset", "int"),
+    ("raw_length", "int"),
+    ("json_key", "string"),
+    ("extractor", "string"),
+    ("gone_at", "string"),  # when the post left its site (404/410): kept, marked
+    ("protected", "int"),  # 1: behind a password now, `text` is the last public one
+)
+_LISTS = tuple(name for name, kind in FIELDS if kind == "strings")
+
+Record = dict[str, Any]
+Batches = Iterable[list[Record]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which articles to export: `since`/`until` bound `published` (YYYY-MM-DD, inclusive)."""
+
+    since: str | None = None
+    until: str | None = None
+    source: str | None = None
+    cluster: str | None = None
+    include_duplicates: bool = False
+
+
+def _where(selection: Selection) -> tuple[str, dict[str, Any]]:
+    """The SQL condition and parameters that pick the selected articles."""
+    where = ["pending = 0"]
+    params: dict[str, Any] = {}
+    if selection.since:
+        where.append("published >= :since")
+        params["since"] = selection.since
+    if selection.until:  # a published value with a time of day still counts for its day
+        where.append("published < date(:until, '+1 day')")
+        params["until"] = selection.until
+    if selection.source:
+        where.append("source = :source")
+        params["source"] = selection.source
+    if selection.cluster:
+        where.append("cluster_id = :cluster")
+        params["cluster"] = selection.cluster
+    if not selection.include_duplicates:
+        where.append("duplicate_of is null")
+    return " and ".join(where), params
+
+
+def count_articles(db: sqlite3.Connection, selection: Selection) -> int:
+    """How many articles `select_articles` yields."""
+    where, params = _where(selection)
+    return db.execute(f"select count(*) from articles where {where}", params).fetchone()[0]
+
+
+def select_articles(
+    db: sqlite3.Connection, selection: Selection, progress: Report | None = None
+) -> Iterator[list[Record]]:
+    """The selected articles in batches of export records, oldest first (first_seen, id).
+
+    Rows still pending (their objects wait in the spool, not yet in the store) are never
+    selected; duplicates only with `include_duplicates`. `progress` hears of the records
+    the consumer has taken (and then the selection is counted first).
+    """
+    where, params = _where(selection)
+    total = count_articles(db, selection) if progress else 0
+    done = 0
+    columns = ", ".join(name for name, _ in FIELDS)
+    cursor = db.execute(
+        f"select {columns} from articles where {where} order by first_seen, id", params
+    )
+    try:
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            yield [_record(row) for row in rows]
+            done += len(rows)
+            if progress:
+                progress(done, max(done, total))
+    finally:
+        cursor.close()
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    record = {name: value for (name, _), value in zip(FIELDS, row, strict=True)}
+    for name in _LISTS:
+        if record[name] is not None:
+            record[name] = [str(item) for item in json.loads(record[name])]
+    return record
+
+
+def write_jsonl(batches: Batches, sink: BinaryIO) -> int:
+    """One JSON object per line (UTF-8); the number of records written."""
+    count = 0
+    for batch in batches:
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch)
+        sink.write(lines.encode())
+        count += len(batch)
+    return count
+
+
+def write_csv(batches: Batches, sink: BinaryIO) -> int:
+    """A header row and one row per record (UTF-8); lists as JSON arrays, null as empty."""
+    text = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(name for name, _ in FIELDS)
+    count = 0
+    for batch in batches:
+        writer.writerows(
+            [
+                json.dumps(r[name], ensure_ascii=False)
+                if name in _LISTS and r[name] is not None
+                else r[name]
+                for name, _ in FIELDS
+            ]
+            for r in batch
+        )
+        count += len(batch)
+    text.detach()  # leave `sink` open for the caller
+    return count
+
+
+def parquet_schema() -> Any:
+    """FIELDS as a pyarrow schema."""
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "strings": pa.list_(pa.string()),
+        "float": pa.float64(),
+        "int": pa.int64(),
+    }
+    return pa.schema([(name, types[kind]) for name, kind in FIELDS])
+
+
+def write_parquet(batches: Batches, sink: BinaryIO) -> int:
+    """A Parquet file (zstd), one row group per batch; `sink` need not be seekable."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = parquet_schema()
+    count = 0
+    with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=schema))
+            count += len(batch)
+    return count
+
+
+WRITERS: dict[str, Callable[[Batches, BinaryIO], int]] = {
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+    "parquet": write_parquet,
+}

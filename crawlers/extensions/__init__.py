@@ -1,0 +1,1 @@
+"""Scrapy extensions: per-source run statistics and the memory watch."""
