@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -156,7 +157,7 @@ def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSer
 # which share WIREARCHIVE_TEST_REDIS: each test gets one no other test uses.
 _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
 _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-_redis_dbs = iter(range(1 + _worker, 64, _workers))
+_redis_dbs = itertools.cycle(range(1 + _worker, 64, _workers))  # each test flushes its own
 
 
 @pytest.fixture
