@@ -111,44 +111,23 @@ def test_a_worker_killed_while_idle_does_not_fail_the_pages_after_it():
     assert [(r.status, r.reason) for r in results] == [(None, None)] * 4
 
 
-def test_pages_in_flight_on_killed_workers_are_tried_again(tmp_path):
-    good = SEED.read_bytes() + f"<!--HOLD:{tmp_path}-->".encode()
-    pipeline = HoldingExtract(workers=2, agencies=None, timeout=60.0)
-    pipeline.open_spider()
-
-    async def run() -> list[Capture]:
-        items = [_capture(n, good) for n in range(4)]
-        work = asyncio.gather(*(pipeline.process_item(item) for item in items))
-        # Both workers hold a page: kill them, then let the retries through.
-        while len(list(tmp_path.glob("worker-*"))) < 2:
-            await asyncio.sleep(0.02)
-        for marker in tmp_path.glob("worker-*"):
-            os.kill(int(marker.name.split("-")[1]), signal.SIGKILL)
-        (tmp_path / "go").touch()
-        return await asyncio.wait_for(work, 300)
-
-    try:
-        results = asyncio.run(run())
-    finally:
-        pipeline.close_spider()
-    assert [(r.status, r.reason) for r in results] == [(None, None)] * 4
-
-
-def test_pages_on_a_pool_replaced_for_another_page_are_tried_again(tmp_path):
-    # One worker dies under its page: the pool is replaced (a dead worker may hold pebble's
-    # channel lock), and pebble never ends the futures a stopped pool held, so the page on
-    # the other worker waited until the stall limit (here far beyond the test's patience).
+@pytest.mark.parametrize("killed", [2, 1])
+def test_pages_in_flight_on_killed_workers_are_tried_again(tmp_path, killed):
+    # Both workers hold a page; `killed` of them die. A dead worker's pool is replaced (it may
+    # hold pebble's channel lock), and pebble never ends the futures a stopped pool held: with
+    # one killed, the page on the other worker waited until the stall limit, here far beyond
+    # the test's patience.
     good = SEED.read_bytes() + f"<!--HOLD:{tmp_path}-->".encode()
     pipeline = HoldingExtract(workers=2, agencies=None, timeout=600.0, stall_grace=600.0)
     pipeline.open_spider()
 
     async def run() -> list[Capture]:
-        items = [_capture(n, good) for n in range(2)]
+        items = [_capture(n, good) for n in range(4)]
         work = asyncio.gather(*(pipeline.process_item(item) for item in items))
         while len(list(tmp_path.glob("worker-*"))) < 2:
             await asyncio.sleep(0.02)
-        first = min(tmp_path.glob("worker-*"))
-        os.kill(int(first.name.split("-")[1]), signal.SIGKILL)
+        for marker in sorted(tmp_path.glob("worker-*"))[:killed]:
+            os.kill(int(marker.name.split("-")[1]), signal.SIGKILL)
         (tmp_path / "go").touch()
         return await asyncio.wait_for(work, 90)
 
@@ -156,7 +135,7 @@ def test_pages_on_a_pool_replaced_for_another_page_are_tried_again(tmp_path):
         results = asyncio.run(run())
     finally:
         pipeline.close_spider()
-    assert [(r.status, r.reason) for r in results] == [(None, None)] * 2
+    assert [(r.status, r.reason) for r in results] == [(None, None)] * 4
 
 
 class StuckPool:
