@@ -82,6 +82,10 @@ def test_adding_again_archives_nothing_new(archive, test_site):
         ).fetchall()
     assert sorted(r[0] for r in rows) == ["response", "response", "revisit", "revisit"]
     assert all(r[1] == r[2] and r[3] for r in rows if r[0] == "revisit")
+    # `show` tells the response from its revisit, each with where its record starts.
+    shown = archive.run("show", first[urls[0]]["id"]).stdout
+    assert shown.count("capture: ") == 1 and shown.count("revisit: ") == 1, shown
+    assert " @" in shown.split("revisit: ")[1].splitlines()[0]
 
 
 def test_url_variants_share_one_identity(archive, test_site):

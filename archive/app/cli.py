@@ -479,9 +479,11 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
     if article["pending"]:
         click.echo(f"{'status':>14}: {PENDING}: {PENDING_REASON}")
     for capture in captures:
+        revisit = capture.get("record_type") == "revisit"
         click.echo(
-            f"{'capture':>14}: {capture['fetched_at']}  HTTP {capture['status_code']}  "
-            f"{capture['length']} bytes  {capture['warc_key']}"
+            f"{'revisit' if revisit else 'capture':>14}: {capture['fetched_at']}  "
+            f"HTTP {capture['status_code']}  {capture['length']} bytes  "
+            f"{capture['warc_key']} @{capture['warc_offset']}"
         )
     for number, old in enumerate(revisions, 1):
         click.echo(
