@@ -1,9 +1,11 @@
-"""The article record's one declaration (archive.core.records) and the places that carry it:
-the catalog's `articles` table, the stored JSON document, every export format and the API."""
+"""The records' one declaration (archive.core.records) and the places that carry it: the
+catalog's `articles` and `captures` tables, the stored JSON document, every export format and
+the API."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import sqlite3
@@ -17,6 +19,7 @@ import pyarrow.parquet as pq
 from archive.app.export import WRITERS, Selection, select_articles
 from archive.core.records import (
     ARTICLE_FIELDS,
+    CaptureRow,
     Field,
     api_fields,
     document_fields,
@@ -66,6 +69,27 @@ def test_a_fresh_catalog_stores_every_declared_field_with_a_compatible_type(
         assert column.type == SQLITE_TYPES[field.type], field.name
         if not field.nullable:
             assert column.notnull or column.is_pk, field.name
+
+
+def test_the_captures_row_has_the_catalog_columns(
+    tmp_path: Path, small_archive: tuple[Archive, dict[str, str]]
+) -> None:
+    catalog = Catalog(tmp_path / "archive.db")
+    try:
+        columns = [column.name for column in catalog.db.table("captures").columns]
+    finally:
+        catalog.close()
+    assert sorted(f.name for f in dataclasses.fields(CaptureRow)) == sorted(columns)
+    archive, _ = small_archive
+    db = sqlite3.connect(f"file:{archive.db}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        rows = [dict(row) for row in db.execute("select * from captures")]
+    finally:
+        db.close()
+    assert rows
+    for row in rows:  # a row add stored round-trips through the record
+        assert CaptureRow(**row).row() == row
 
 
 def test_the_api_article_carries_the_declared_fields_and_types() -> None:

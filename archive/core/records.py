@@ -1,4 +1,5 @@
-"""The article record, declared once: every field's name, Python type, nullability and meaning.
+"""The records, declared once: the article's fields (name, Python type, nullability, meaning) and
+the captures row.
 
 The catalog's `articles` row holds every field. The stored JSON document, the export schema
 and the HTTP API's article model each carry a subset, chosen here with the `document`,
@@ -8,7 +9,7 @@ that the catalog, the document, the export formats and the API agree with this d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -135,3 +136,29 @@ def export_fields() -> tuple[Field, ...]:
 def api_fields() -> tuple[Field, ...]:
     """The fields of the HTTP API's article (it adds revisions, captures, story, raw_url)."""
     return tuple(field for field in ARTICLE_FIELDS if field.api)
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    """The `captures` row of one stored fetch (a WARC response or revisit record): the crawl
+    pipeline and `wirearchive ingest` both build it here, so the row has one shape."""
+
+    id: str  # the UUID of its WARC-Record-ID
+    url: str | None  # the URL fetched, after redirects
+    input_url: str | None  # the URL as given or listed
+    status_code: int | None
+    content_type: str | None
+    fetched_at: str | None
+    payload_sha256: str | None  # sha256 of the body
+    length: int | None  # body length in bytes (a revisit's is its original's)
+    record_type: str  # "response" or "revisit"
+    warc_key: str
+    warc_offset: int
+    warc_length: int
+    refers_to: str | None  # a revisit's original capture
+    article_id: str | None
+    source: str | None
+
+    def row(self) -> dict[str, Any]:
+        """The row as the catalog takes it, column by column."""
+        return asdict(self)
