@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from archive.app.export import WRITERS, Selection, select_articles
+from archive.core.items import Capture
 from archive.core.records import (
     ARTICLE_FIELDS,
     CaptureRow,
@@ -27,6 +28,8 @@ from archive.core.records import (
 )
 from archive.service.apimodels import Article
 from archive.storage.catalog import Catalog
+from archive.storage.warcfile import WarcLocation
+from pipelines.archive import article_row
 from tests.conftest import Archive
 
 # The SQLite column type a field's Python type is stored as (lists and dicts as JSON text,
@@ -69,6 +72,21 @@ def test_a_fresh_catalog_stores_every_declared_field_with_a_compatible_type(
         assert column.type == SQLITE_TYPES[field.type], field.name
         if not field.nullable:
             assert column.notnull or column.is_pk, field.name
+
+
+def test_the_pipeline_builds_the_declared_row_but_the_index_fields() -> None:
+    item = Capture(
+        "https://example.org/a",
+        "https://example.org/a",
+        fetched_at="2026-01-01T00:00:00+00:00",
+        article={"text": "Text."},
+        article_id="a" * 20,
+        canonical_url="https://example.org/a",
+        content_sha256="b" * 64,
+    )
+    row = article_row(item, WarcLocation("warcs/x.warc.gz", 0, 10), "c", None)
+    index = {"cluster_id", "similarity", "pending"}  # set by the story index and the spool
+    assert set(row) == {field.name for field in ARTICLE_FIELDS} - index
 
 
 def test_the_captures_row_has_the_catalog_columns(
