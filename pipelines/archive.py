@@ -20,6 +20,7 @@ import numpy as np
 
 from archive.core.clock import now_iso
 from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
+from archive.core.records import CaptureRow
 from archive.core.settings import DEFAULTS
 from archive.storage.catalog import Catalog, disk_full, write_transaction
 from archive.storage.documents import article_document, article_key
@@ -403,20 +404,20 @@ def capture_row(
 ) -> dict[str, Any]:
     """The `captures` row for one fetch: where its record is, and what it refers to."""
     content_type = next((v for k, v in item.headers if k.lower() == "content-type"), None)
-    return {
-        "id": records.capture_id,
-        "url": item.url,
-        "input_url": item.input_url,
-        "status_code": item.status_code,
-        "content_type": content_type,
-        "fetched_at": item.fetched_at,
-        "payload_sha256": payload,
-        "length": earlier["length"] if item.status_code == 304 and earlier else len(item.body),
-        "record_type": records.record_type,
-        "warc_key": location.key,
-        "warc_offset": location.offset,
-        "warc_length": location.length,
-        "refers_to": earlier["id"] if earlier else None,
-        "article_id": item.article_id,
-        "source": item.source,
-    }
+    return CaptureRow(
+        id=records.capture_id,
+        url=item.url,
+        input_url=item.input_url,
+        status_code=item.status_code,
+        content_type=content_type,
+        fetched_at=item.fetched_at,
+        payload_sha256=payload,
+        length=earlier["length"] if item.status_code == 304 and earlier else len(item.body),
+        record_type=records.record_type,
+        warc_key=location.key,
+        warc_offset=location.offset,
+        warc_length=location.length,
+        refers_to=earlier["id"] if earlier else None,
+        article_id=item.article_id,
+        source=item.source,
+    ).row()

@@ -15,45 +15,23 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from archive.app.progress import Report
+from archive.core.records import export_fields
 
 BATCH_ROWS = 1000
 
-# The export schema: (field, kind). Kinds: "string"; "strings", a list of strings (a JSON
-# array in CSV); "float"; "int". Dates are ISO strings in UTC: `published` and
-# `modified` are ISO 8601 with time ("2024-03-01T03:30:00+00:00") when the source gave a
-# time, else a YYYY-MM-DD date; `first_seen`, `fetched_at` and `gone_at` ISO 8601.
-FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "string"),
-    ("url", "string"),
-    ("canonical_url", "string"),
-    ("title", "string"),
-    ("author", "string"),
-    ("published", "string"),
-    ("modified", "string"),
-    ("sitename", "string"),
-    ("hostname", "string"),
-    ("language", "string"),
-    ("description", "string"),
-    ("categories", "strings"),
-    ("tags", "strings"),
-    ("image", "string"),
-    ("text", "string"),
-    ("wire_source", "string"),
-    ("content_sha256", "string"),
-    ("cluster_id", "string"),
-    ("similarity", "float"),
-    ("duplicate_of", "string"),
-    ("source", "string"),
-    ("first_seen", "string"),
-    ("fetched_at", "string"),
-    ("raw_key", "string"),
-    ("raw_offset", "int"),
-    ("raw_length", "int"),
-    ("json_key", "string"),
-    ("extractor", "string"),
-    ("gone_at", "string"),  # when the post left its site (404/410): kept, marked
-    ("protected", "int"),  # 1: behind a password now, `text` is the last public one
-)
+# The export schema: (field, kind), derived from the article record's exported fields. Kinds:
+# "string"; "strings", a list of strings (a JSON array in CSV); "float"; "int" (bools are 0/1).
+# Dates are ISO strings in UTC: `published` and `modified` are ISO 8601 with time
+# ("2024-03-01T03:30:00+00:00") when the source gave a time, else a YYYY-MM-DD date;
+# `first_seen`, `fetched_at` and `gone_at` ISO 8601.
+_KINDS: dict[Any, str] = {
+    str: "string",
+    list[str]: "strings",
+    float: "float",
+    int: "int",
+    bool: "int",
+}
+FIELDS: tuple[tuple[str, str], ...] = tuple((f.name, _KINDS[f.type]) for f in export_fields())
 _LISTS = tuple(name for name, kind in FIELDS if kind == "strings")
 
 Record = dict[str, Any]

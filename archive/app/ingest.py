@@ -20,6 +20,7 @@ from typing import Any
 
 from archive.app.progress import Report
 from archive.core.clock import now_iso
+from archive.core.records import CaptureRow
 from archive.storage.catalog import Catalog, write_transaction
 from archive.storage.store import ObjectStore
 from archive.storage.warc import ScannedCapture, scan_captures
@@ -239,23 +240,23 @@ def _capture_rows(catalog: Catalog, warcs: list[Warc]) -> dict[str, dict[str, An
                 else:
                     earlier = catalog.capture(original)
                     length = earlier["length"] if earlier else 0
-            rows[capture.capture_id] = {
-                "id": capture.capture_id,
-                "url": capture.url,
-                "input_url": meta.get("input-url") or capture.url,
-                "status_code": capture.status_code,
-                "content_type": capture.content_type,
-                "fetched_at": capture.fetched_at,
-                "payload_sha256": meta.get("payload-sha256") or capture.payload_sha256,
-                "length": length,
-                "record_type": capture.record_type,
-                "warc_key": warc.key,
-                "warc_offset": capture.warc_offset,
-                "warc_length": capture.warc_length,
-                "refers_to": capture.refers_to,
-                "article_id": meta.get("article-id") or None,
-                "source": meta.get("source"),
-            }
+            rows[capture.capture_id] = CaptureRow(
+                id=capture.capture_id,
+                url=capture.url,
+                input_url=meta.get("input-url") or capture.url,
+                status_code=capture.status_code,
+                content_type=capture.content_type,
+                fetched_at=capture.fetched_at,
+                payload_sha256=meta.get("payload-sha256") or capture.payload_sha256,
+                length=length,
+                record_type=capture.record_type,
+                warc_key=warc.key,
+                warc_offset=capture.warc_offset,
+                warc_length=capture.warc_length,
+                refers_to=capture.refers_to,
+                article_id=meta.get("article-id") or None,
+                source=meta.get("source"),
+            ).row()
     return rows
 
 

@@ -6,15 +6,11 @@ import hashlib
 import json
 from typing import Any
 
-# The fields of a stored article document, in the `articles` row too; the row's other fields
-# (cluster, similarity, pending) belong to the index and are rebuilt by `wirearchive reindex`.
-DOCUMENT_FIELDS = (
-    "id", "url", "canonical_url", "title", "author", "published", "modified", "sitename",
-    "hostname", "language", "description", "categories", "tags", "image", "text",
-    "wire_source", "content_sha256", "duplicate_of", "source", "first_seen", "fetched_at",
-    "capture_id", "raw_key", "raw_offset", "raw_length", "json_key", "extractor", "guid",
-    "listing",
-)  # fmt: skip
+from archive.core.records import document_fields
+
+# The fields of a stored article document, declared in archive.core.records; the `articles`
+# row's other fields (cluster, similarity, pending, gone_at, protected) are not stored in it.
+DOCUMENT_FIELDS = document_fields()
 
 
 def article_version(title: str | None, content_sha256: str) -> str:
