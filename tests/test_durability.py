@@ -144,6 +144,16 @@ def test_recovery_cuts_a_dead_writers_file_back_to_committed_captures(tmp_path):
     assert check.returncode == 0, check.stdout
 
 
+def test_recovery_drops_half_written_files_a_killed_run_left(tmp_path):
+    # A SIGKILL between a spool write's temporary file and its rename left the file for ever.
+    spool = Spool(tmp_path / "spool", "unused")
+    spool.put("articles/ab/abc.json", b"{}")
+    torn = spool.path("articles/ab/abc.json").with_name(".tmp-x1y2z3")
+    torn.write_bytes(b'{"half')
+    assert spool.drop_temporaries() == 1
+    assert not torn.exists() and spool.path("articles/ab/abc.json").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_store_outage_mid_crawl_spools_and_flush_archives_everything_once(

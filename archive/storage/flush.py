@@ -32,7 +32,8 @@ def recover(spool: Spool, catalog: Catalog) -> tuple[int, int]:
     """Close WARC files no live process holds, cut back to what the catalog committed; drop
     article JSON that is torn or that no row names; write again the JSON of pending rows that
     a killed run committed but never wrote (the row has it all). (files recovered, documents
-    rebuilt)."""
+    rebuilt). Half-written files under temporary names go."""
+    spool.drop_temporaries()
     recovered = 0
     for key, path in spool.abandoned():
         if truncate_to_committed(path, catalog.capture_ids_in(key)):

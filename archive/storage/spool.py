@@ -143,6 +143,15 @@ class Spool:
             ):
                 yield path.relative_to(self.objects).as_posix()
 
+    def drop_temporaries(self) -> int:
+        """Remove the half-written files a killed run left (writes go to a temporary name
+        first); only the process holding the spool's lock writes, so none is live. How many."""
+        dropped = 0
+        for path in self.objects.rglob(f"{TMP_PREFIX}*"):
+            path.unlink(missing_ok=True)
+            dropped += 1
+        return dropped
+
     def abandoned(self) -> Iterator[tuple[str, Path]]:
         """(key, path) of open WARC files no live process holds: left by a killed run."""
         for path in self.objects.rglob(f"*{OPEN_SUFFIX}"):

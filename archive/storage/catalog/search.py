@@ -27,8 +27,8 @@ class Search(Connection):
         matched as given, unless `fts`: then it is FTS5 syntax (OR, NOT, "phrases", prefix*),
         and a bad one raises sqlite3.OperationalError."""
         query = query.replace("\x00", " ")
-        quoted = query.strip() if fts else self.db.quote_fts(query)
-        if not quoted:  # nothing to match: no words, or only quotes
+        quoted = query.strip() if fts else quote_words(query)
+        if not quoted:  # nothing to match: no words
             return []
         where, params = _filters(source, wire_source, since, until, cluster_id)
         where.append("articles_fts match :q")
@@ -114,3 +114,10 @@ def _filters(
         where.append("articles.cluster_id = :cluster")
         params["cluster"] = cluster_id
     return where, params
+
+
+def quote_words(query: str) -> str:
+    """Each whitespace-separated word of `query` as an FTS5 string, its quotes doubled, so that
+    no character has a meaning of FTS5 syntax (sqlite-utils' quote_fts keeps a word that starts
+    with a quote as a phrase, and an unbalanced one is then a syntax error)."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
