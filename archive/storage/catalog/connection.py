@@ -1,5 +1,5 @@
 """Opening the catalog file: WAL mode, the busy timeout, the schema migrated; write
-transactions; one shared connection per file in a crawling process."""
+transactions (the only place outside migrations that says BEGIN, COMMIT, ROLLBACK)."""
 
 from __future__ import annotations
 
@@ -105,6 +105,26 @@ class Connection:
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection."""
+        return self.db.conn.in_transaction
+
+    def begin(self) -> None:
+        """Open a write transaction (`BEGIN IMMEDIATE`: the write lock at once, see
+        `write_transaction`) that later statements join until `commit` or `rollback`."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """Commit the open transaction, if one is open."""
+        if self.in_transaction:
+            self.db.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if one is open."""
+        if self.in_transaction:
+            self.db.conn.execute("ROLLBACK")
 
     def _rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Rows as dicts, straight from the connection: the pipelines' hot path, without
