@@ -36,7 +36,7 @@ from pipelines.neardup import (
     near_settings,
 )
 from pipelines.runstate import run_state
-from pipelines.sharedindex import SharedArticles, shared_articles
+from pipelines.sharedindex import SharedArticles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -77,7 +77,7 @@ class ArchivePipeline:
         self.state = run_state(session)
         self._in_flight = self.state.in_flight
         self.redis_url = redis_url
-        self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
+        self.shared: SharedArticles | None = self.state.shared_articles(redis_url)
         self.crawler: Crawler | None = None
         self.stopping: asyncio.Task[None] | None = None
 

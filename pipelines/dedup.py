@@ -21,7 +21,7 @@ from archive.storage.documents import article_version
 from archive.storage.session import ArchiveSession, session_of
 from pipelines.identity import article_id, canonical_url, content_sha256
 from pipelines.runstate import run_state
-from pipelines.sharedindex import SharedArticles, shared_articles
+from pipelines.sharedindex import SharedArticles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -42,7 +42,7 @@ class DedupPipeline:
         self.catalog: Catalog | None = None
         self.state = run_state(session)
         # With many crawler processes, what other processes archived is asked of Redis.
-        self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
+        self.shared: SharedArticles | None = self.state.shared_articles(redis_url)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:

@@ -1,6 +1,6 @@
-"""One per crawling process and catalog: the open WARC file, the catalog transaction that
-indexes it, and the upload of the spool to the store in the background (after each WARC
-rotation, every few seconds, and at the end).
+"""One per crawl run and catalog (the run's session holds it): the open WARC file, the
+catalog transaction that indexes it, and the upload of the spool to the store in the
+background (after each WARC rotation, every few seconds, and at the end).
 
 Captures are committed in groups: their rows go into one open transaction, committed
 COMMIT_DELAY seconds after it was opened (sooner once BATCH_CAPTURES wait for it, or when a
