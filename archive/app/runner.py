@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, cast
@@ -76,26 +75,19 @@ def run_spider(
 
 
 def run_to_end(process: Any, session: ArchiveSession) -> None:
-    """Run the crawls of `process` (each handed `session`) to the end, then close the session
-    once, while the reactor still runs (the uploader's last round needs it), and stop."""
+    """Run the crawls of `process` (each handed `session`) to the end. The session is closed
+    once, as the reactor shuts down (after the last crawl, or at a stop a signal asked for)
+    and before it stops: the uploader's last round needs it running."""
     from scrapy.utils.defer import deferred_from_coro
     from twisted.internet import reactor
 
-    done = process.join()
-    if done.called:  # no crawl got going: nothing for the reactor to do
-        session.close()
-        return
-
-    def stop(_: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # already stopped (a forced shutdown)
-            cast(Any, reactor).stop()
-
-    done.addBoth(lambda _: deferred_from_coro(session.aclose()))
-    done.addBoth(stop)
+    cast(Any, reactor).addSystemEventTrigger(
+        "before", "shutdown", lambda: deferred_from_coro(session.aclose())
+    )
     try:
-        process.start(stop_after_crawl=False)
+        process.start()
     finally:
-        session.close()  # stopped before it could close (a second Ctrl-C): commit at least
+        session.close()  # no crawl got going, so the reactor never ran
 
 
 # Scrapy's log lines for a page that could not be downloaded: its result (the JSON line of
