@@ -11,6 +11,8 @@ from archive.core.items import FAILED, Capture
 from archive.core.settings import Settings, scrapy_values
 from archive.storage.session import ArchiveSession, attach
 
+logger = logging.getLogger(__name__)
+
 
 def project_settings(values: Settings, overrides: dict[str, Any] | None = None) -> Any:
     """Scrapy settings: crawlers.settings, as `scrapy crawl` sees them, with the wirearchive
@@ -81,8 +83,14 @@ def run_to_end(process: Any, session: ArchiveSession) -> None:
     from scrapy.utils.defer import deferred_from_coro
     from twisted.internet import reactor
 
+    async def close() -> None:
+        try:
+            await session.aclose()
+        except Exception:  # a full disk, say: one log line, as any failure of the run
+            logger.exception("closing the archive session failed")
+
     cast(Any, reactor).addSystemEventTrigger(
-        "before", "shutdown", lambda: deferred_from_coro(session.aclose())
+        "before", "shutdown", lambda: deferred_from_coro(close())
     )
     try:
         process.start()
