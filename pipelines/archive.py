@@ -108,9 +108,9 @@ class ArchivePipeline:
             if self.redis_url
             else NearDuplicateIndex(self.catalog.db, *self.near)
         )
-        # One uploader for the run, started by its first crawler's archive stage and
-        # stopped when the session closes.
-        self.uploader = self.session.uploader or self.session.start_uploader(self._uploader())
+        # One uploader for the run: started by its first crawler's archive stage, stopped
+        # by its last.
+        self.uploader = self.session.use_uploader(self._uploader)
         self.uploader.listeners.append(self._stored)
 
     def _uploader(self) -> Uploader:
@@ -131,10 +131,10 @@ class ArchivePipeline:
             self.crawler.signals.send_catch_log(objects_stored, upload=upload)
 
     async def close_spider(self) -> None:
-        # The uploader and the catalog are the session's: stopped and closed with it, once
-        # every crawler of the run has ended.
+        # The catalog is the session's, closed with it once every crawler of the run ended.
         if self.uploader is not None:
             self.uploader.listeners.remove(self._stored)
+            await self.session.release_uploader()
 
     async def process_item(self, item: Capture) -> Capture:
         try:

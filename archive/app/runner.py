@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from archive.core.errors import ConfigError
 from archive.core.items import FAILED, Capture
 from archive.core.settings import Settings, scrapy_values
 from archive.storage.session import ArchiveSession, attach
-
-logger = logging.getLogger(__name__)
 
 
 def project_settings(values: Settings, overrides: dict[str, Any] | None = None) -> Any:
@@ -77,25 +75,12 @@ def run_spider(
 
 
 def run_to_end(process: Any, session: ArchiveSession) -> None:
-    """Run the crawls of `process` (each handed `session`) to the end. The session is closed
-    once, as the reactor shuts down (after the last crawl, or at a stop a signal asked for)
-    and before it stops: the uploader's last round needs it running."""
-    from scrapy.utils.defer import deferred_from_coro
-    from twisted.internet import reactor
-
-    async def close() -> None:
-        try:
-            await session.aclose()
-        except Exception:  # a full disk, say: one log line, as any failure of the run
-            logger.exception("closing the archive session failed")
-
-    cast(Any, reactor).addSystemEventTrigger(
-        "before", "shutdown", lambda: deferred_from_coro(close())
-    )
+    """Run the crawls of `process` (each handed `session`) to the end, then close the session
+    once (the last archive stage to close has stopped its uploader)."""
     try:
         process.start()
     finally:
-        session.close()  # no crawl got going, so the reactor never ran
+        session.close()
 
 
 # Scrapy's log lines for a page that could not be downloaded: its result (the JSON line of

@@ -7,6 +7,7 @@ when they have all ended; under plain `scrapy crawl` the first component that as
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,8 @@ class ArchiveSession:
         # Why the run's last upload round stopped early (the store failed), or None: what a
         # row still pending after the run is told to be waiting for. Set by closing.
         self.upload_error: str | None = None
+        self._uploader_users = 0
+        self._stopped: Uploader | None = None  # the uploader, once stopped
         self.closed = False
         self._slots: dict[type, Any] = {}
 
@@ -54,27 +57,42 @@ class ArchiveSession:
         value: T = self._slots[kind]
         return value
 
-    def start_uploader(self, uploader: Uploader) -> Uploader:
-        """Make `uploader` the run's and start it (in the running event loop)."""
-        assert self.uploader is None, "the run has an uploader already"
-        self.uploader = uploader
-        uploader.start()
-        return uploader
+    def use_uploader(self, make: Callable[[], Uploader]) -> Uploader:
+        """The run's uploader, made by `make` and started (in the running event loop) for its
+        first user; each user gives it back with `release_uploader`."""
+        if self.uploader is None:
+            self.uploader = make()
+            self.uploader.start()
+        self._uploader_users += 1
+        return self.uploader
+
+    async def release_uploader(self) -> None:
+        """One user is done with the uploader; the last stops it (commit, upload what is
+        left) right away, while its crawler closes, as a run's end should not wait for the
+        other crawlers' shutdown to upload."""
+        self._uploader_users -= 1
+        if self._uploader_users == 0:
+            await self._stop_uploader()
+
+    async def _stop_uploader(self) -> None:
+        uploader = self.uploader
+        if uploader is not None and uploader is not self._stopped:
+            self._stopped = uploader
+            self.upload_error = (await uploader.stop()).error
 
     async def aclose(self) -> None:
-        """Stop the uploader (commit, upload what is left), then commit and close the
-        catalog; once: closing again does nothing."""
+        """Stop the uploader if it still runs, then commit and close the catalog; once:
+        closing again does nothing."""
         if self.closed:
             return
         try:
-            if self.uploader is not None:
-                self.upload_error = (await self.uploader.stop()).error
+            await self._stop_uploader()
         finally:
             self.close()
 
     def close(self) -> None:
-        """Commit and close the catalog, without the event loop an uploader needs: what a
-        run that never started one, or whose loop is gone, closes with."""
+        """Commit and close the catalog (an uploader still running, its event loop gone with a
+        forced stop, is left as a killed run leaves it: to the next run's recovery)."""
         if self.closed:
             return
         self.closed = True
