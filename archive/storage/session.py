@@ -6,15 +6,12 @@ when they have all ended; under plain `scrapy crawl` the first component that as
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from archive.storage.catalog import Catalog
 from archive.storage.uploader import Uploader
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -30,7 +27,7 @@ class ArchiveSession:
         self._catalog: Catalog | None = None
         self.uploader: Uploader | None = None
         # Why the run's last upload round stopped early (the store failed), or None: what a
-        # row still pending after the run is told to be waiting for. Set by closing.
+        # row still pending after the run is told to be waiting for. Set when the uploader stops.
         self.upload_error: str | None = None
         self._uploader_users = 0
         self._stopped: Uploader | None = None  # the uploader, once stopped
@@ -68,8 +65,7 @@ class ArchiveSession:
 
     async def release_uploader(self) -> None:
         """One user is done with the uploader; the last stops it (commit, upload what is
-        left) right away, while its crawler closes, as a run's end should not wait for the
-        other crawlers' shutdown to upload."""
+        left) while its crawler closes, as the last archive stage did before sessions."""
         self._uploader_users -= 1
         if self._uploader_users == 0:
             await self._stop_uploader()
