@@ -355,7 +355,7 @@ async def archive_pass(captures: list[Capture], workdir: Path, store_uri: str) -
     uploader = archive.uploader
     start = time.perf_counter()
     await archive.close_spider()
-    await session.aclose()  # stops the uploader: its last round
+    await session.aclose()  # the last close_spider stopped the uploader; this closes the catalog
     close_s = time.perf_counter() - start
     dedup.close_spider()
     waiting = sum(1 for _ in uploader.spool.ready()) if uploader else -1
