@@ -58,6 +58,7 @@ from typing import Any
 
 from archive.core.items import Capture
 from archive.storage.documents import article_document, article_key
+from archive.storage.session import ArchiveSession
 from archive.storage.spool import Spool, Upload, upload
 from archive.storage.store import LocalStore, ObjectStore, S3Store, make_s3_client
 from pipelines.archive import ArchivePipeline
@@ -341,8 +342,8 @@ def make_captures(pages: list[Page]) -> list[Capture]:
 
 async def archive_pass(captures: list[Capture], workdir: Path, store_uri: str) -> StageResult:
     """Run the captures through dedup and archive; time each page and the close."""
-    db = str(workdir / "archive.db")
-    dedup, archive = DedupPipeline(db), ArchivePipeline(db, store_uri)
+    session = ArchiveSession(workdir / "archive.db")
+    dedup, archive = DedupPipeline(session), ArchivePipeline(session, store_uri)
     dedup.open_spider()
     await archive.open_spider()
     ms = []
@@ -354,6 +355,7 @@ async def archive_pass(captures: list[Capture], workdir: Path, store_uri: str) -
     uploader = archive.uploader
     start = time.perf_counter()
     await archive.close_spider()
+    await session.aclose()  # the last close_spider stopped the uploader; this closes the catalog
     close_s = time.perf_counter() - start
     dedup.close_spider()
     waiting = sum(1 for _ in uploader.spool.ready()) if uploader else -1

@@ -24,12 +24,12 @@ from archive.core.records import CaptureRow
 from archive.core.settings import DEFAULTS
 from archive.storage.catalog import Catalog, disk_full, write_transaction
 from archive.storage.documents import article_document, article_key
+from archive.storage.session import ArchiveSession, session_of
 from archive.storage.spool import Spool
 from archive.storage.store import open_store
 from archive.storage.uploader import Uploader, spool_dir
 from archive.storage.warc import CaptureRecords, Earlier, capture_records, payload_sha256
 from archive.storage.warcfile import DEFAULT_WARC_BYTES, WarcLocation
-from pipelines.extract import ExtractPipeline
 from pipelines.neardup import (
     DEFAULT_SHINGLE_SIZE,
     DEFAULT_THRESHOLD,
@@ -37,7 +37,7 @@ from pipelines.neardup import (
     near_settings,
 )
 from pipelines.runstate import run_state
-from pipelines.sharedindex import SharedArticles, shared_articles
+from pipelines.sharedindex import SharedArticles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -55,7 +55,7 @@ class ArchivePipeline:
 
     def __init__(
         self,
-        db_path: str,
+        session: ArchiveSession,
         store_uri: str,
         threshold: float = DEFAULT_THRESHOLD,
         shingle_size: int = DEFAULT_SHINGLE_SIZE,
@@ -66,18 +66,19 @@ class ArchivePipeline:
         redis_url: str | None = None,
         warc_seconds: float = 0.0,
     ) -> None:
-        self.db_path = db_path
+        self.session = session
+        self.db_path = session.db_path
         self.store_uri = store_uri
         self.near = (threshold, shingle_size)
-        self.spool_dir = spool_dir(db_path, spool)
+        self.spool_dir = spool_dir(self.db_path, spool)
         self.upload = (warc_bytes, upload_interval, upload_workers, warc_seconds)
         self.neardup: NearDuplicateIndex | None = None
         self.catalog: Catalog | None = None
         self.uploader: Uploader | None = None
-        self.state = run_state(db_path)
+        self.state = run_state(session)
         self._in_flight = self.state.in_flight
         self.redis_url = redis_url
-        self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
+        self.shared: SharedArticles | None = self.state.shared_articles(redis_url)
         self.crawler: Crawler | None = None
         self.stopping: asyncio.Task[None] | None = None
 
@@ -85,7 +86,7 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
         pipeline = cls(
-            settings.get("WIREARCHIVE_DB"),
+            session_of(crawler),
             settings.get("WIREARCHIVE_STORE"),
             *near_settings(settings),
             spool=settings.get("WIREARCHIVE_SPOOL") or None,
@@ -99,7 +100,7 @@ class ArchivePipeline:
         return pipeline
 
     async def open_spider(self) -> None:
-        self.catalog = Catalog.shared(self.db_path)
+        self.catalog = self.session.catalog
         # With many workers the index is shared in Redis: their clusters are the ones a single
         # process makes. The one catalog recomputes them at ingest, so a worker's copy of a
         # cluster in its working catalog is only its view of the moment.
@@ -108,38 +109,33 @@ class ArchivePipeline:
             if self.redis_url
             else NearDuplicateIndex(self.catalog.db, *self.near)
         )
-        if self.state.uploader is None:
-            store = open_store(self.store_uri)
-            warc_bytes, interval, workers, warc_seconds = self.upload
-            uploader = Uploader(
-                Catalog.shared(self.db_path),
-                store,
-                Spool(self.spool_dir, store.uri, catalog=self.db_path),
-                warc_bytes,
-                interval,
-                workers,
-                warc_seconds=warc_seconds,
-            )
-            uploader.start()
-            self.state.uploader = uploader
-        self.state.uploader_users += 1
-        self.uploader = self.state.uploader
+        # One uploader for the run: started by its first crawler's archive stage, stopped
+        # by its last.
+        self.uploader = self.session.use_uploader(self._uploader)
         self.uploader.listeners.append(self._stored)
+
+    def _uploader(self) -> Uploader:
+        store = open_store(self.store_uri)
+        warc_bytes, interval, workers, warc_seconds = self.upload
+        return Uploader(
+            self.session.catalog,
+            store,
+            Spool(self.spool_dir, store.uri, catalog=self.db_path),
+            warc_bytes,
+            interval,
+            workers,
+            warc_seconds=warc_seconds,
+        )
 
     def _stored(self, upload: Any) -> None:
         if self.crawler is not None:
             self.crawler.signals.send_catch_log(objects_stored, upload=upload)
 
     async def close_spider(self) -> None:
+        # The catalog is the session's, closed with it once every crawler of the run ended.
         if self.uploader is not None:
             self.uploader.listeners.remove(self._stored)
-        self.state.uploader_users -= 1
-        if self.state.uploader_users == 0 and self.uploader is not None:
-            self.state.uploader = None
-            self.state.upload_error = (await self.uploader.stop()).error
-            self.uploader.catalog.release()
-        if self.catalog is not None:
-            self.catalog.release()
+            await self.session.release_uploader()
 
     async def process_item(self, item: Capture) -> Capture:
         try:
@@ -304,7 +300,7 @@ class ArchivePipeline:
         (none would join the transaction soon: a one-URL `add`, the end of a crawl), else
         with the group the uploader commits."""
         assert self.uploader is not None
-        await self.uploader.committed(now=not ExtractPipeline.extracting)
+        await self.uploader.committed(now=not self.state.extracting)
 
     def _records(
         self,

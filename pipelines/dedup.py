@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from archive.core.items import SKIPPED, UNCHANGED, Capture
 from archive.storage.catalog import Catalog
 from archive.storage.documents import article_version
+from archive.storage.session import ArchiveSession, session_of
 from pipelines.identity import article_id, canonical_url, content_sha256
 from pipelines.runstate import run_state
-from pipelines.sharedindex import SharedArticles, shared_articles
+from pipelines.sharedindex import SharedArticles
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -30,31 +31,31 @@ class DedupPipeline:
     """Give each capture its article id and content hash; settle unchanged re-captures."""
 
     def __init__(
-        self, db_path: str, redis_url: str | None = None, crawler: Crawler | None = None
+        self,
+        session: ArchiveSession,
+        redis_url: str | None = None,
+        crawler: Crawler | None = None,
     ) -> None:
-        self.db_path = db_path
+        self.session = session
         self.crawler = crawler
         self.since: str | None = None  # the spider's --since, read when it opens
         self.catalog: Catalog | None = None
-        self.state = run_state(db_path)
+        self.state = run_state(session)
         # With many crawler processes, what other processes archived is asked of Redis.
-        self.shared: SharedArticles | None = shared_articles(redis_url) if redis_url else None
+        self.shared: SharedArticles | None = self.state.shared_articles(redis_url)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         settings = crawler.settings
-        return cls(
-            settings.get("WIREARCHIVE_DB"), settings.get("WIREARCHIVE_REDIS") or None, crawler
-        )
+        return cls(session_of(crawler), settings.get("WIREARCHIVE_REDIS") or None, crawler)
 
     def open_spider(self) -> None:
-        self.catalog = Catalog.shared(self.db_path)
+        self.catalog = self.session.catalog
         spider = self.crawler.spider if self.crawler is not None else None
         self.since = getattr(spider, "since", None)
 
     def close_spider(self) -> None:
-        if self.catalog is not None:
-            self.catalog.release()
+        self.catalog = None  # the session's: closed with it, at the end of the run
 
     def process_item(self, item: Capture) -> Capture:
         if item.status is not None or item.article is None:

@@ -19,14 +19,16 @@ import threading
 import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from pebble import ProcessExpired, ProcessPool
 
 from archive.core.items import FAILED, SKIPPED, Capture
 from archive.core.settings import DEFAULTS
+from archive.storage.session import session_of
 from pipelines.metadata import merge_listing
 from pipelines.neardup import DEFAULT_SHINGLE_SIZE, near_settings
+from pipelines.runstate import RunState, run_state
 from pipelines.wire import load_agencies
 
 if TYPE_CHECKING:
@@ -55,8 +57,6 @@ class ExtractPipeline:
 
     # What the workers run; by reference, so a test can put a faulty stand-in in its place.
     work = staticmethod(extract_in_worker)
-    # Pages being extracted now, by every crawler of the process (see ArchivePipeline).
-    extracting: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -67,8 +67,11 @@ class ExtractPipeline:
         memory_mb: int = DEFAULTS.extract_memory_mb,
         max_tasks: int = 2000,
         stall_grace: float = 60.0,
+        state: RunState | None = None,
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
+        # Counts the pages being extracted, for the run's archive stage (see ArchivePipeline).
+        self.state = state or RunState()
         self.agencies = freeze_agencies(agencies)
         self.shingle_size = shingle_size
         self.timeout = timeout
@@ -90,6 +93,7 @@ class ExtractPipeline:
             near_settings(settings)[1],
             settings.getfloat("WIREARCHIVE_EXTRACT_TIMEOUT"),
             settings.getint("WIREARCHIVE_EXTRACT_MEMORY_MB"),
+            state=run_state(session_of(crawler)),
         )
 
     def open_spider(self) -> None:
@@ -184,7 +188,7 @@ class ExtractPipeline:
             return item
         content_type = dict((k.lower(), v) for k, v in item.headers).get("content-type", "")
         args = (item.body, content_type, item.url, self.agencies, self.shingle_size)
-        ExtractPipeline.extracting += 1
+        self.state.extracting += 1
         try:
             article = await self._extract(args)
         except TimeoutError:
@@ -203,7 +207,7 @@ class ExtractPipeline:
         except Exception as exc:  # trafilatura's own failures on odd pages
             return item.settle(FAILED, f"extraction error: {type(exc).__name__}: {exc}")
         finally:
-            ExtractPipeline.extracting -= 1
+            self.state.extracting -= 1
         if article is None:
             return item.settle(FAILED, "no extractable article text")
         if article.get("page_kind", "article") != "article":

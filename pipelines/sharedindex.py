@@ -4,7 +4,6 @@ decide alike; one process alone keeps this in its catalog (pipelines/dedup.py)."
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,10 +52,10 @@ class SharedArticles:
         self.client.hset(self.hashes, article_id, version)
 
 
-@cache
 def shared_articles(url: str) -> SharedArticles:
-    """The shared article index in the Redis database at `url` (one client per process);
-    redis is imported only here, so a crawl without Redis does not pay for it at start-up."""
+    """A client of the shared article index in the Redis database at `url` (a run keeps one:
+    pipelines/runstate.py); redis is imported only here, so a crawl without Redis does not
+    pay for it at start-up."""
     import redis
 
     return SharedArticles(redis.Redis.from_url(url))

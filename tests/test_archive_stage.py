@@ -9,11 +9,12 @@ import sqlite3
 import pytest
 
 from archive.core.items import Capture
+from archive.storage.session import ArchiveSession
 from archive.storage.warc import CaptureRecords, scan_captures
 from archive.storage.warcfile import WarcFile, WarcLocation
 from pipelines.archive import ArchivePipeline
 from pipelines.dedup import DedupPipeline
-from pipelines.extract import ExtractPipeline
+from pipelines.runstate import run_state
 
 TEXT = "The same wire story, reposted word for word by two blogs on the same morning. " * 3
 
@@ -42,8 +43,8 @@ def _capture(url: str) -> Capture:
 
 @pytest.mark.parametrize("original_fails", [False, True])
 def test_duplicate_never_points_at_an_original_that_failed(tmp_path, original_fails):
-    db = str(tmp_path / "archive.db")
-    dedup, archive = DedupPipeline(db), ArchivePipeline(db, str(tmp_path / "objects"))
+    session = ArchiveSession(tmp_path / "archive.db")
+    dedup, archive = DedupPipeline(session), ArchivePipeline(session, str(tmp_path / "objects"))
     first, second = _capture("https://a.example/story"), _capture("https://b.example/story")
     dedup.open_spider()
     dedup.process_item(first)
@@ -60,11 +61,12 @@ def test_duplicate_never_points_at_an_original_that_failed(tmp_path, original_fa
             archive.process_item(first), archive.process_item(second), return_exceptions=True
         )
         await archive.close_spider()
+        await session.aclose()
         return outcomes
 
     outcome_first, outcome_second = asyncio.run(run())
     dedup.close_spider()
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(session.db_path) as conn:
         rows = dict(conn.execute("select id, duplicate_of from articles"))
     if original_fails:
         assert isinstance(outcome_first, OSError)
@@ -94,8 +96,8 @@ class CommitFails:
 def test_a_failed_group_commit_fails_its_captures_and_takes_their_records_back(
     tmp_path, monkeypatch
 ):
-    db = str(tmp_path / "archive.db")
-    dedup, archive = DedupPipeline(db), ArchivePipeline(db, str(tmp_path / "objects"))
+    session = ArchiveSession(tmp_path / "archive.db")
+    dedup, archive = DedupPipeline(session), ArchivePipeline(session, str(tmp_path / "objects"))
     items = [_capture(f"https://{host}.example/story") for host in ("a", "b", "c", "d")]
     for item in items:
         assert item.article is not None
@@ -104,7 +106,7 @@ def test_a_failed_group_commit_fails_its_captures_and_takes_their_records_back(
     for item in items:
         dedup.process_item(item)
     # Pages still being extracted: the captures wait to be committed together.
-    monkeypatch.setattr(ExtractPipeline, "extracting", 1)
+    monkeypatch.setattr(run_state(session), "extracting", 1)
 
     async def run() -> tuple[list, int]:
         await archive.open_spider()
@@ -118,13 +120,14 @@ def test_a_failed_group_commit_fails_its_captures_and_takes_their_records_back(
         connection.fail = False
         await archive.process_item(items[3])
         await archive.close_spider()
+        await session.aclose()
         return failed, size_after_failure
 
     failed, size_after_failure = asyncio.run(run())
     dedup.close_spider()
     assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in failed)
     assert [item.status for item in items] == ["failed"] * 3 + ["archived"]
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(session.db_path) as conn:
         assert [r[0] for r in conn.execute("select url from articles")] == [items[3].url]
         captured = dict(conn.execute("select id, warc_offset from captures"))
     (warc_file,) = (tmp_path / "objects").glob("raw/**/*.warc.gz")

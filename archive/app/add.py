@@ -34,7 +34,6 @@ def archive_urls(
     from archive.app.runner import run_spider
     from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
     from archive.storage.catalog import Catalog
-    from pipelines.runstate import run_state
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
@@ -71,10 +70,10 @@ def archive_urls(
             if row is not None and not row["pending"]:
                 report(held.pop(url))
 
-    run_spider("urls", settings, collect, on_stored=stored, urls=unique)
+    session = run_spider("urls", settings, collect, on_stored=stored, urls=unique)
     if held:
         catalog = catalog or Catalog(obj["db"])
-        reason = pending_reason(run_state(obj["db"]).upload_error)
+        reason = pending_reason(session.upload_error)
         for line in held.values():
             row = catalog.article(line["id"])
             if row is None or row["pending"]:

@@ -186,7 +186,6 @@ def crawl(
     from archive.core.clock import iso_date
     from archive.core.errors import ConfigError
     from archive.storage.lock import CrawlLocked
-    from pipelines.runstate import run_state
 
     settings = obj["settings"].with_options(sources=sources_file, redis=redis_url)
     sources = _chosen_sources(settings.sources, names)
@@ -206,7 +205,7 @@ def crawl(
         verbose=verbose,
     )
     try:
-        crawl_id, rows = run_crawl(sources, options)
+        crawl_id, rows, upload_error = run_crawl(sources, options)
     except (CrawlLocked, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"crawl {crawl_id}:")
@@ -217,7 +216,6 @@ def crawl(
     # partial: the source was read to the end of what it lists, and what it lists is cut.
     bad = [r for r in rows if r["status"] not in ("ok", "partial")]
     # Rows pending because this run's upload failed; others' are other runs' at work.
-    upload_error = run_state(obj["db"]).upload_error
     waiting = _catalog(obj).stats()["pending"] if upload_error else 0
     if waiting:
         click.echo(f"{waiting} articles: {pending_reason(upload_error)}", err=True)

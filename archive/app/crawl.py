@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from archive.app.runner import check_config, project_settings, quiet_failures
+from archive.app.runner import check_config, project_settings, quiet_failures, run_to_end
 from archive.core.clock import now_iso
 from archive.core.errors import ConfigError
 from archive.core.settings import Settings
 from archive.storage.catalog import COUNT_COLUMNS, Catalog
 from archive.storage.lock import crawl_lock
+from archive.storage.session import ArchiveSession, attach
 from crawlers.sources import Source
 from pipelines.extract import start_workers
 
@@ -40,8 +41,11 @@ class CrawlOptions:
     verbose: bool = False  # Scrapy's log at INFO; else WARNING, one line a problem
 
 
-def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[dict[str, Any]]]:
-    """Crawl `sources` under the catalog lock; (crawl id, per-source rows).
+def run_crawl(
+    sources: list[Source], options: CrawlOptions
+) -> tuple[int, list[dict[str, Any]], str | None]:
+    """Crawl `sources` under the catalog lock; (crawl id, per-source rows, why the run's last
+    upload failed or None).
 
     Raises archive.storage.lock.CrawlLocked when another crawl holds the catalog, and
     archive.core.errors.ConfigError for bad settings, both before anything is fetched.
@@ -62,8 +66,9 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
             for source in sources:
                 claim_job_dir(catalog, job_dir_of(options.job_dir, source.name), crawl_id)
         crawlers: list[Any] = []
+        session = ArchiveSession(values.db)
         try:
-            crawlers = _crawl(sources, settings, options)
+            crawlers = _crawl(sources, settings, options, session)
         finally:
             rows = _ended(catalog, crawl_id, crawlers)
             try:
@@ -75,7 +80,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> tuple[int, list[d
         if options.job_dir and row["status"] != "interrupted":
             # A finished or failed source starts afresh next time; an interrupted one resumes.
             shutil.rmtree(job_dir_of(options.job_dir, row["source"]), ignore_errors=True)
-    return crawl_id, rows
+    return crawl_id, rows, session.upload_error
 
 
 def _ended(catalog: Catalog, crawl_id: int, crawlers: list[Any]) -> list[dict[str, Any]]:
@@ -130,7 +135,8 @@ def seed_frontier(sources: list[Source], values: Settings) -> dict[str, dict[str
     extensions = dict(settings.getdict("EXTENSIONS"))
     extensions["crawlers.extensions.runstats.CrawlRecorder"] = None
     settings.set("EXTENSIONS", extensions, priority="cmdline")
-    crawlers = _crawl(sources, settings, CrawlOptions(values, sources_file=""))
+    options = CrawlOptions(values, sources_file="")
+    crawlers = _crawl(sources, settings, options, ArchiveSession(values.db))
     return {
         source.name: {
             "run": crawler.stats.get_value("frontier/run"),
@@ -145,10 +151,13 @@ def job_dir_of(job_dir: str, source: str) -> Path:
     return Path(job_dir) / source
 
 
-def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> list[Any]:
-    """Run one crawler per source to the end. Each keeps its frontier on disk (Scrapy's disk
-    queues): in `--job-dir` to resume from, else in a scratch folder removed at the end, so
-    that a sitemap of any size does not hold all its requests in memory."""
+def _crawl(
+    sources: list[Source], settings: Any, options: CrawlOptions, session: ArchiveSession
+) -> list[Any]:
+    """Run one crawler per source to the end, all handed `session`, closed once at the end.
+    Each keeps its frontier on disk (Scrapy's disk queues): in `--job-dir` to resume from,
+    else in a scratch folder removed at the end, so that a sitemap of any size does not hold
+    all its requests in memory."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
     process = CrawlerProcess(settings)
@@ -164,6 +173,7 @@ def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> list[
             # The first crawler installs the reactor, as CrawlerProcess.create_crawler would.
             spider = process.spider_loader.load(source.kind)
             crawler = Crawler(spider, own, init_reactor=number == 0)
+            attach(crawler, session)
             crawlers.append(crawler)
             process.crawl(crawler, source=source, since=options.since, max_pages=options.max_pages)
         quiet_failures(settings)
@@ -172,7 +182,7 @@ def _crawl(sources: list[Source], settings: Any, options: CrawlOptions) -> list[
         # What start-up made (modules, Scrapy's components) lives as long as the crawl: out
         # of the collector's way, its full collections stop walking it again and again.
         gc.freeze()
-        process.start()
+        run_to_end(process, session)
     if options.progress:
         sys.stderr.write("\n")
     return crawlers

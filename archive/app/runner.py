@@ -9,6 +9,7 @@ from typing import Any
 from archive.core.errors import ConfigError
 from archive.core.items import FAILED, Capture
 from archive.core.settings import Settings, scrapy_values
+from archive.storage.session import ArchiveSession, attach
 
 
 def project_settings(values: Settings, overrides: dict[str, Any] | None = None) -> Any:
@@ -52,21 +53,34 @@ def run_spider(
     on_result: Callable[[Capture], None],
     on_stored: Callable[[], None] | None = None,
     **spider_args: Any,
-) -> None:
+) -> ArchiveSession:
     """Run one spider to the end; `on_result` gets every settled Capture as it comes, and
-    `on_stored` is called after each upload round has stored objects."""
+    `on_stored` is called after each upload round has stored objects. The run's session,
+    closed (its `upload_error` says whether the last upload failed)."""
     from scrapy.crawler import CrawlerProcess
 
     from pipelines.archive import objects_stored
 
     process = CrawlerProcess(settings)
+    session = ArchiveSession(settings.get("WIREARCHIVE_DB"))
     crawler = process.create_crawler(spider)
+    attach(crawler, session)
     watch_results(crawler, on_result)
     if on_stored is not None:
         crawler.signals.connect(lambda **_: on_stored(), signal=objects_stored, weak=False)
     process.crawl(crawler, **spider_args)
     quiet_failures(settings)
-    process.start()
+    run_to_end(process, session)
+    return session
+
+
+def run_to_end(process: Any, session: ArchiveSession) -> None:
+    """Run the crawls of `process` (each handed `session`) to the end, then close the session
+    once (the last archive stage to close has stopped its uploader)."""
+    try:
+        process.start()
+    finally:
+        session.close()
 
 
 # Scrapy's log lines for a page that could not be downloaded: its result (the JSON line of

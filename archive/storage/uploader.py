@@ -1,6 +1,6 @@
-"""One per crawling process and catalog: the open WARC file, the catalog transaction that
-indexes it, and the upload of the spool to the store in the background (after each WARC
-rotation, every few seconds, and at the end).
+"""One per crawl run and catalog (the run's session holds it): the open WARC file, the
+catalog transaction that indexes it, and the upload of the spool to the store in the
+background (after each WARC rotation, every few seconds, and at the end).
 
 Captures are committed in groups: their rows go into one open transaction, committed
 COMMIT_DELAY seconds after it was opened (sooner once BATCH_CAPTURES wait for it, or when a
@@ -95,8 +95,8 @@ class Uploader:
     def begin(self) -> None:
         """Open the transaction the next catalog writes join, unless one is open; it is
         committed within `commit_delay` seconds."""
-        if not self.catalog.db.conn.in_transaction:
-            self.catalog.db.conn.execute("BEGIN IMMEDIATE")
+        if not self.catalog.in_transaction:
+            self.catalog.begin()
         if self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.commit_delay, self.commit)
@@ -122,7 +122,7 @@ class Uploader:
         """The rows of the last append could not be written: take its records back. Should
         the failure have rolled back the whole transaction, the captures that were waiting
         for it fail too, and their records go."""
-        if self.catalog.db.conn.in_transaction:
+        if self.catalog.in_transaction:
             self.warc.undo(location)
         else:
             self._abandon(RuntimeError("the catalog transaction was rolled back"))
@@ -130,7 +130,7 @@ class Uploader:
     async def committed(self, now: bool = False) -> None:
         """Wait until the rows written so far are committed (raises if they cannot be);
         `now`: commit them without waiting for more captures to join."""
-        if not self.catalog.db.conn.in_transaction:
+        if not self.catalog.in_transaction:
             return
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
@@ -144,8 +144,7 @@ class Uploader:
             self._timer.cancel()
             self._timer = None
         try:
-            if self.catalog.db.conn.in_transaction:
-                self.catalog.db.conn.execute("COMMIT")
+            self.catalog.commit()
         except Exception as exc:
             logger.exception("committing the catalog failed")
             self._abandon(exc)
@@ -158,8 +157,7 @@ class Uploader:
 
     def _abandon(self, exc: BaseException) -> None:
         """Roll back the open transaction and take back every record appended in it."""
-        if self.catalog.db.conn.in_transaction:
-            self.catalog.db.conn.execute("ROLLBACK")
+        self.catalog.rollback()
         if self._first is not None:
             self.warc.undo(self._first)
         waiters, self._waiters, self._first = self._waiters, [], None
@@ -169,7 +167,7 @@ class Uploader:
 
     def written(self) -> None:
         """Rotate the WARC file when it is full; only between transactions."""
-        if self.warc.full and not self.catalog.db.conn.in_transaction:
+        if self.warc.full and not self.catalog.in_transaction:
             self.warc.rotate()
             self.kick()
 
@@ -206,7 +204,7 @@ class Uploader:
             if result.written:
                 await asyncio.to_thread(self.store.sync)
             self.catalog.mark_stored(result.stored)  # then out of the spool: see flush.settle
-            if self.catalog.db.conn.in_transaction:
+            if self.catalog.in_transaction:
                 self.commit()
             await asyncio.to_thread(self.spool.discard, result.stored)
             if result.error and not self._outage:

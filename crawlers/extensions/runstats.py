@@ -12,7 +12,8 @@ from scrapy import signals
 
 from archive.core.clock import now_iso
 from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, SKIPPED, UNCHANGED, Capture
-from archive.storage.catalog import OUTCOME_COUNTS, Catalog
+from archive.storage.catalog import OUTCOME_COUNTS
+from archive.storage.session import session_of
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -126,7 +127,7 @@ class CrawlRecorder:
             "finished_at": now_iso(),
         }
         stats.set_value("wa/source_row", row)
-        catalog = Catalog.shared(self.crawler.settings.get("WIREARCHIVE_DB"))
+        catalog = session_of(self.crawler).catalog
         try:
             given_id = self.crawler.settings.getint("WIREARCHIVE_CRAWL_ID")
             own_crawl = not given_id  # run by `scrapy crawl`, not `wirearchive crawl`
@@ -136,8 +137,6 @@ class CrawlRecorder:
                 catalog.finish_crawl(crawl_id, now_iso(), status)
         except sqlite3.Error as exc:
             logger.error("could not record how source %s ended: %s", row["source"], exc)
-        finally:
-            catalog.release()
 
     def _verdict(self, reason: str) -> tuple[str, str | None]:
         """ok, partial (its listing is cut), failed (the source as a whole) or interrupted,

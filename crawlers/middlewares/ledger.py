@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scrapy import signals
-
-from archive.storage.catalog import Catalog
+from archive.storage.session import ArchiveSession, session_of
 from crawlers.middlewares.refusals import NotModifiedSkip
 
 if TYPE_CHECKING:
@@ -24,27 +22,17 @@ GOOD = ("archived", "duplicate", "unchanged", "skipped")
 class LedgerMiddleware:
     """Skip listed posts that have not changed; make other known URLs conditional."""
 
-    def __init__(self, db_path: str) -> None:
-        self.db_path = db_path
-        self.catalog: Catalog | None = None
+    def __init__(self, session: ArchiveSession) -> None:
+        self.session = session  # the run's: its catalog is opened at the first known URL
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LedgerMiddleware:
-        middleware = cls(crawler.settings.get("WIREARCHIVE_DB"))
-        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
-        return middleware
-
-    def spider_closed(self) -> None:
-        if self.catalog is not None:
-            self.catalog.release()
-            self.catalog = None
+        return cls(session_of(crawler))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if not request.meta.get("wa_article"):
             return
-        if self.catalog is None:
-            self.catalog = Catalog.shared(self.db_path)
-        known = self.catalog.ledger_entry(request.meta.get("wa_input", request.url))
+        known = self.session.catalog.ledger_entry(request.meta.get("wa_input", request.url))
         if known is None or known["last_status"] not in GOOD:
             return
         request.meta["wa_known_article"] = known["article_id"]

@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 from archive.core.clock import iso_date, now_iso
 from archive.core.entries import Entry
 from archive.core.items import SKIPPED, UNCHANGED, Capture
-from archive.storage.catalog import Catalog
+from archive.storage.session import session_of
 from crawlers.extensions.runstats import TRANSIENT_ERRORS
 from crawlers.middlewares.capture import (
     capture_failure,
@@ -140,13 +140,8 @@ class SourceSpider(scrapy.Spider):
         404 or 410 then marks it gone."""
         if not self._seen_listed or not self.listing_complete or self.since:
             return
-        catalog = Catalog.shared(self.settings.get("WIREARCHIVE_DB"))
-        try:
-            dropped = catalog.left_listing(
-                self.source.name, self._seen_listed, self.unchanged_listings
-            )
-        finally:
-            catalog.release()
+        catalog = session_of(self.crawler).catalog
+        dropped = catalog.left_listing(self.source.name, self._seen_listed, self.unchanged_listings)
         for url in dropped:
             self.crawler.stats.inc_value("wa/left_listing")
             yield scrapy.Request(
@@ -244,11 +239,7 @@ class SourceSpider(scrapy.Spider):
         no post failing for a reason that may go away (None: never). The day of overlap
         absorbs clock skew and late-dated listings; the ledger keeps the overlap from being
         fetched twice."""
-        catalog = Catalog(self.settings.get("WIREARCHIVE_DB"))
-        try:
-            started = catalog.last_success(self.source.name, TRANSIENT_ERRORS)
-        finally:
-            catalog.close()
+        started = session_of(self.crawler).catalog.last_success(self.source.name, TRANSIENT_ERRORS)
         if started is None:
             return None
         return (datetime.fromisoformat(started) - LISTING_OVERLAP).isoformat(timespec="seconds")

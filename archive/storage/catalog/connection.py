@@ -1,5 +1,5 @@
 """Opening the catalog file: WAL mode, the busy timeout, the schema migrated; write
-transactions; one shared connection per file in a crawling process."""
+transactions (the only place outside migrations that says BEGIN, COMMIT, ROLLBACK)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -59,32 +59,6 @@ class CatalogError(Exception):
 class Connection:
     """One SQLite connection to the catalog; what the table modules build on."""
 
-    # One connection per file for all of a crawling process's components (pipelines, the
-    # URL ledger, the uploader, the run's counts): one writer, one page cache that the
-    # others' commits do not invalidate. Counted: the last release closes it.
-    _shared: ClassVar[dict[Path, list[Any]]] = {}
-
-    @classmethod
-    def shared(cls, path: str | Path) -> Self:
-        """This process's shared catalog for `path`; give it back with `release()`."""
-        key = Path(path).resolve()
-        entry = cls._shared.get(key)
-        if entry is None:
-            entry = cls._shared[key] = [cls(path), 0]
-        entry[1] += 1
-        return entry[0]
-
-    def release(self) -> None:
-        """Give back a catalog from `shared()` (closes it after its last user)."""
-        entry = self._shared.get(self.path.resolve())
-        if entry is None or entry[0] is not self:
-            self.close()
-            return
-        entry[1] -= 1
-        if entry[1] == 0:
-            del self._shared[self.path.resolve()]
-            self.close()
-
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
         if path.is_dir():
@@ -105,6 +79,26 @@ class Connection:
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the connection."""
+        return self.db.conn.in_transaction
+
+    def begin(self) -> None:
+        """Open a write transaction (`BEGIN IMMEDIATE`: the write lock at once, see
+        `write_transaction`) that later statements join until `commit` or `rollback`."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """Commit the open transaction, if one is open."""
+        if self.in_transaction:
+            self.db.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if one is open."""
+        if self.in_transaction:
+            self.db.conn.execute("ROLLBACK")
 
     def _rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Rows as dicts, straight from the connection: the pipelines' hot path, without
