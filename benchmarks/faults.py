@@ -195,12 +195,9 @@ def crawl_source(
 
 def _workers(pid: int) -> list[int]:
     """The extraction workers under the crawl process `pid`: the forkserver's children."""
-    servers = [
-        child
-        for child in _descendants(pid)
-        if b"forkserver" in _cmdline(child) and _ppid(child) == pid
-    ]
-    return [child for child in _descendants(pid) if _ppid(child) in servers]
+    below = _descendants(pid)  # one walk of /proc
+    servers = {c for c in below if _ppid(c) == pid and b"forkserver" in _cmdline(c)}
+    return [c for c in below if _ppid(c) in servers]
 
 
 def _cmdline(pid: int) -> bytes:

@@ -358,15 +358,13 @@ def test_unreachable_hosts_give_one_stderr_line_each(archive):
 
 
 class _HeldPage(http.server.BaseHTTPRequestHandler):
-    """Answers /held with a page only once the test sets `release`."""
-
-    release = threading.Event()
+    """Answers /held with a page only once the test sets its server's `release`."""
 
     def do_GET(self) -> None:
         if self.path == "/robots.txt":
             self.send_error(404)
             return
-        self.release.wait(300)  # the test releases it; 300 s only so no thread lingers
+        self.server.release.wait(300)  # type: ignore[attr-defined]
         body = SEED.read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -383,6 +381,7 @@ def test_add_file_prints_each_line_as_its_url_is_archived(archive, test_site):
     # held page is answered only after the other URL's line has come out.
     origin, _ = test_site
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HeldPage)
+    server.release = threading.Event()  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     held = f"http://127.0.0.1:{server.server_address[1]}/held"
     good = f"{origin}/pages/nature.com.telescope.html"
@@ -402,12 +401,12 @@ def test_add_file_prints_each_line_as_its_url_is_archived(archive, test_site):
         proc.stdin.close()
         first = json.loads(proc.stdout.readline())
         assert (first["url"], first["status"]) == (good, "archived"), first
-        _HeldPage.release.set()
+        server.release.set()  # type: ignore[attr-defined]
         second = json.loads(proc.stdout.readline())
         assert (second["url"], second["status"]) == (held, "archived"), second
         assert proc.wait(120) == 0, proc.stderr.read() if proc.stderr else ""
     finally:
-        _HeldPage.release.set()
+        server.release.set()  # type: ignore[attr-defined]
         proc.kill()
         server.shutdown()
 
