@@ -46,7 +46,6 @@ def archive_urls(
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
     held: dict[str, dict[str, Any]] = {}  # archived, told once the store has its objects
-    catalog: Catalog | None = None
 
     def report(line: dict[str, Any]) -> None:
         results[line["url"]] = line
@@ -62,24 +61,21 @@ def archive_urls(
         else:
             report(line)
 
-    def stored() -> None:
-        nonlocal catalog
-        catalog = catalog or Catalog(obj["db"])
+    def stored(session: Any) -> None:  # the run's own connection, between its commits
         for url, line in list(held.items()):
-            row = catalog.article(line["id"])
+            row = session.catalog.article(line["id"])
             if row is not None and not row["pending"]:
                 report(held.pop(url))
 
     session = run_spider("urls", settings, collect, on_stored=stored, urls=unique)
     if held:
-        catalog = catalog or Catalog(obj["db"])
+        catalog = Catalog(obj["db"])
         reason = pending_reason(session.upload_error)
         for line in held.values():
             row = catalog.article(line["id"])
             if row is None or row["pending"]:
                 line |= {"status": PENDING, "reason": reason}
             report(line)
-    if catalog is not None:
         catalog.close()
     for url in unique:  # a URL the crawl never answered for is reported, not lost
         if url not in results:

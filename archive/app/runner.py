@@ -51,12 +51,12 @@ def run_spider(
     spider: str,
     settings: Any,
     on_result: Callable[[Capture], None],
-    on_stored: Callable[[], None] | None = None,
+    on_stored: Callable[[ArchiveSession], None] | None = None,
     **spider_args: Any,
 ) -> ArchiveSession:
     """Run one spider to the end; `on_result` gets every settled Capture as it comes, and
-    `on_stored` is called after each upload round has stored objects. The run's session,
-    closed (its `upload_error` says whether the last upload failed)."""
+    `on_stored` the run's session after each upload round has stored objects. The run's
+    session, closed (its `upload_error` says whether the last upload failed)."""
     from scrapy.crawler import CrawlerProcess
 
     from pipelines.archive import objects_stored
@@ -67,7 +67,7 @@ def run_spider(
     attach(crawler, session)
     watch_results(crawler, on_result)
     if on_stored is not None:
-        crawler.signals.connect(lambda **_: on_stored(), signal=objects_stored, weak=False)
+        crawler.signals.connect(lambda **_: on_stored(session), signal=objects_stored, weak=False)
     process.crawl(crawler, **spider_args)
     quiet_failures(settings)
     run_to_end(process, session)
