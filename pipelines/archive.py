@@ -267,6 +267,7 @@ class ArchivePipeline:
             self.uploader.undo(location)
             raise
         await self._committed()
+        item.objects = (location.key, row["json_key"])
         if self.shared is not None:
             self.shared.archived(item.article_id, item.version or "")
         self.uploader.spool.put(row["json_key"], article_document(row), sync=False)
@@ -294,6 +295,7 @@ class ArchivePipeline:
             self.uploader.undo(location)
             raise
         await self._committed()
+        item.objects = (location.key,)
 
     async def _committed(self) -> None:
         """Wait for the commit of the rows written: at once when no page is being extracted

@@ -4,6 +4,7 @@ result per URL, an archived one told once the store has its objects."""
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
@@ -34,6 +35,8 @@ def archive_urls(
     from archive.app.runner import run_spider
     from archive.core.items import ARCHIVED, DUPLICATE, FAILED, REFUSED, Capture
     from archive.storage.catalog import Catalog
+    from archive.storage.session import ArchiveSession
+    from archive.storage.spool import Upload
 
     # On demand, no start delay: AutoThrottle's 0.5 s would be a wait between robots.txt and
     # the page, a third of a one-URL `add`; it still paces any further pages of a host.
@@ -45,7 +48,10 @@ def archive_urls(
     settings = checked_settings(obj | {"settings": values}, {"AUTOTHROTTLE_START_DELAY": 0.0})
     unique = list(dict.fromkeys(u.strip() for u in urls))
     results: dict[str, dict[str, Any]] = {}
-    held: dict[str, dict[str, Any]] = {}  # archived, told once the store has its objects
+    # Archived lines, told once the store has the objects of their own capture: the
+    # article's row may wait for another run's later capture of it meanwhile.
+    held: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {}
+    stored_keys: set[str] = set()
 
     def report(line: dict[str, Any]) -> None:
         results[line["url"]] = line
@@ -57,26 +63,28 @@ def archive_urls(
     def collect(capture: Any) -> None:
         line = capture.result()
         if line["status"] in (ARCHIVED, DUPLICATE):
-            held[line["url"]] = line
+            held[line["url"]] = (line, capture.objects)
         else:
             report(line)
 
-    def stored(session: Any) -> None:  # the run's own connection, between its commits
-        for url, line in list(held.items()):
-            row = session.catalog.article(line["id"])
-            if row is not None and not row["pending"]:
-                report(held.pop(url))
+    def release(catalog: Catalog, upload: Upload | None) -> None:
+        """Report the held lines whose objects the store has now."""
+        stored_keys.update(upload.stored if upload else ())
+        for url, (_, keys) in list(held.items()):
+            unsure = [key for key in keys if key not in stored_keys]
+            if not unsure or not catalog.waiting(*unsure):
+                report(held.pop(url)[0])
+
+    def stored(session: ArchiveSession, upload: Upload) -> None:
+        release(session.catalog, upload)  # the run's own connection, between its commits
 
     session = run_spider("urls", settings, collect, on_stored=stored, urls=unique)
     if held:
-        catalog = Catalog(obj["db"])
+        with closing(Catalog(obj["db"])) as catalog:
+            release(catalog, session.uploader.last if session.uploader else None)
         reason = pending_reason(session.upload_error)
-        for line in held.values():
-            row = catalog.article(line["id"])
-            if row is None or row["pending"]:
-                line |= {"status": PENDING, "reason": reason}
-            report(line)
-        catalog.close()
+        for line, _ in held.values():
+            report(line | {"status": PENDING, "reason": reason})
     for url in unique:  # a URL the crawl never answered for is reported, not lost
         if url not in results:
             report(Capture(input_url=url, url=url).settle(FAILED, "no response").result())

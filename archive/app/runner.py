@@ -10,6 +10,7 @@ from archive.core.errors import ConfigError
 from archive.core.items import FAILED, Capture
 from archive.core.settings import Settings, scrapy_values
 from archive.storage.session import ArchiveSession, attach
+from archive.storage.spool import Upload
 
 
 def project_settings(values: Settings, overrides: dict[str, Any] | None = None) -> Any:
@@ -51,11 +52,11 @@ def run_spider(
     spider: str,
     settings: Any,
     on_result: Callable[[Capture], None],
-    on_stored: Callable[[ArchiveSession], None] | None = None,
+    on_stored: Callable[[ArchiveSession, Upload], None] | None = None,
     **spider_args: Any,
 ) -> ArchiveSession:
     """Run one spider to the end; `on_result` gets every settled Capture as it comes, and
-    `on_stored` the run's session after each upload round has stored objects. The run's
+    `on_stored` the run's session and each upload round (archive.storage.spool.Upload). The run's
     session, closed (its `upload_error` says whether the last upload failed)."""
     from scrapy.crawler import CrawlerProcess
 
@@ -67,7 +68,9 @@ def run_spider(
     attach(crawler, session)
     watch_results(crawler, on_result)
     if on_stored is not None:
-        crawler.signals.connect(lambda **_: on_stored(session), signal=objects_stored, weak=False)
+        crawler.signals.connect(
+            lambda upload, **_: on_stored(session, upload), signal=objects_stored, weak=False
+        )
     process.crawl(crawler, **spider_args)
     quiet_failures(settings)
     run_to_end(process, session)

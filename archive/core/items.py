@@ -42,6 +42,9 @@ class Capture:
     revision_of: str | None = None  # the version (article_version) this capture's replaces
     version: str | None = None  # archive.storage.documents.article_version of title and text
     protected: bool = False  # behind a password: the archived text stays current
+    # Filled in by pipelines/archive: the keys of the objects (WARC file, article document)
+    # this capture's archiving waits on the store for.
+    objects: tuple[str, ...] = ()
     # False: the URL ledger keeps nothing of this fetch, so that the next crawl fetches it
     # again in full (a post skipped as older than --since).
     remember: bool = True

@@ -200,15 +200,16 @@ def upload(spool: Spool, store: ObjectStore, keys: list[str], workers: int = 4) 
     queue = iter(keys)
 
     def one(key: str) -> tuple[str, bool, int]:
+        """(key, whether this put wrote it, its size)."""
         path = spool.path(key)
-        size = path.stat().st_size
         content_type = "application/warc" if key.endswith(".warc.gz") else "application/json"
         try:
+            size = path.stat().st_size
             return key, store.put_file_if_absent(key, path, content_type), size
-        except StoreError:
-            if not path.exists():  # the store failed to read it: another process took it
-                raise FileNotFoundError(path) from None
-            raise
+        except (FileNotFoundError, StoreError):
+            if path.exists():
+                raise
+            return key, False, 0  # another process stored it and took it out of the spool
 
     running: set[Future[tuple[str, bool, int]]] = set()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -227,8 +228,6 @@ def upload(spool: Spool, store: ObjectStore, keys: list[str], workers: int = 4) 
                 except StoreError as exc:
                     result.error = result.error or str(exc)
                     continue
-                except FileNotFoundError:
-                    continue  # another process stored it and took it out of the spool
                 result.stored.append(key)
                 if wrote:
                     result.written += 1

@@ -54,7 +54,7 @@ class Articles(Captures, Clusters):
         with write_transaction(self.db):
             self._wait_for(waiting)
             keys = (article["raw_key"], article["json_key"])
-            article["pending"] = int(any(k in waiting for k in keys) or self._waiting(*keys))
+            article["pending"] = int(any(k in waiting for k in keys) or self.waiting(*keys))
             for other in merged_clusters:
                 self.db.execute(
                     "update articles set cluster_id = ? where cluster_id = ?",

@@ -18,10 +18,11 @@ class PendingObjects(Connection):
                 [(key, now_iso()) for key in keys],
             )
 
-    def _waiting(self, *keys: str) -> int:
+    def waiting(self, *keys: str) -> bool:
+        """Whether any of `keys` is an object the store does not have yet."""
         marks = ", ".join("?" for _ in keys)
         query = f"select exists(select 1 from pending_objects where key in ({marks}))"
-        return int(self.db.execute(query, list(keys)).fetchone()[0])
+        return bool(self.db.execute(query, list(keys)).fetchone()[0])
 
     def pending_keys(self) -> set[str]:
         """Keys of objects rows point at that the store does not have yet."""
