@@ -7,9 +7,15 @@ read from the environment and checked, and given to Scrapy under their Scrapy na
 the values it read when its command started over them (archive/app/runner.py).
 """
 
-from archive.core.settings import from_environ, scrapy_values
+import sys
 
-_wirearchive = from_environ()
+from archive.core.settings import SettingsError, from_environ, scrapy_values
+
+try:
+    _wirearchive = from_environ()
+except SettingsError as exc:  # `scrapy crawl` with a bad variable: one line, as the CLI says it
+    sys.stderr.write(f"Error: {exc}\n")
+    raise SystemExit(2) from None
 globals().update(scrapy_values(_wirearchive))
 
 BOT_NAME = "wirearchive"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -135,6 +136,21 @@ def test_a_bad_variable_stops_every_command_with_one_line(tmp_path: Path):
         assert len(lines) == 1 and "Traceback" not in proc.stderr, (command, proc.stderr)
         assert lines[0].startswith("Error: WIREARCHIVE_WARC_BYTES: 'abc' is not a size")
         assert proc.stdout == ""
+
+
+def test_scrapy_crawl_with_a_bad_variable_says_so_in_one_line():
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "WIREARCHIVE_WARC_BYTES": "abc"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "urls", "-a", "urls=http://x/"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("Error: WIREARCHIVE_WARC_BYTES: 'abc' is not a size"), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
 
 
 def test_every_variable_the_code_names_is_declared():
