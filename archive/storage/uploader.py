@@ -156,14 +156,17 @@ class Uploader:
         self.written()
 
     def _abandon(self, exc: BaseException) -> None:
-        """Roll back the open transaction and take back every record appended in it."""
-        self.catalog.rollback()
-        if self._first is not None:
-            self.warc.undo(self._first)
-        waiters, self._waiters, self._first = self._waiters, [], None
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_exception(exc)
+        """Roll back the open transaction and take back every record appended in it; the
+        captures waiting for it fail, even when the rollback fails too (a full disk)."""
+        waiters, self._waiters, first, self._first = self._waiters, [], self._first, None
+        try:
+            self.catalog.rollback()
+            if first is not None:
+                self.warc.undo(first)
+        finally:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
 
     def written(self) -> None:
         """Rotate the WARC file when it is full; only between transactions."""
