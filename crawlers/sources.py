@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawlers.middlewares.addressguard import AddressPolicy, check_url
+from archive.core.addresses import AddressPolicy, check_url
 
 KINDS = ("auto", "feed", "sitemap", "blogger", "wordpress", "site", "urls")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from crawlers.middlewares.addressguard import AddressPolicy, check_ip, check_url
+from archive.core.addresses import AddressPolicy, check_ip, check_url
 from tests.conftest import Archive
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -282,3 +284,16 @@ def test_pages_fit_a_phone_screen(story):
         )
         assert heights and set(heights) == {1}
         browser.close()
+
+
+def test_the_web_app_starts_without_the_crawl_stack():
+    # `serve` answers pages and queues jobs; Scrapy, Twisted and trafilatura load only in the
+    # job's own `add` process.
+    code = (
+        "import sys, archive.service.server, archive.service.web, archive.service.api; "
+        "print(sorted(m for m in ('scrapy', 'twisted', 'trafilatura') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr

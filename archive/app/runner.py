@@ -29,11 +29,11 @@ def project_settings(values: Settings, overrides: dict[str, Any] | None = None) 
 
 def check_config(settings: Any) -> None:
     """Raise ConfigError for a bad setting before any crawl starts."""
+    from archive.core.addresses import AddressPolicy
     from archive.storage.catalog import Catalog, CatalogError
     from archive.storage.spool import Spool, SpoolError
     from archive.storage.store import StoreError, open_store
     from archive.storage.uploader import spool_dir
-    from crawlers.middlewares.addressguard import AddressPolicy
     from pipelines.wire import load_agencies
 
     try:

@@ -17,7 +17,7 @@ from pydantic import (
     Tag,
 )
 
-from crawlers.middlewares.addressguard import MAX_URL_LENGTH
+from archive.core.addresses import MAX_URL_LENGTH
 
 MAX_URLS = 100
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -7,13 +7,13 @@ import hmac
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from archive.core.addresses import AddressPolicy, as_ip, check_url, resolve_and_check
 from archive.core.settings import DEFAULTS, Settings
 from archive.service.jobs import JobQueue
 from archive.service.ratelimit import RateLimiter
 from archive.storage.catalog import Catalog
-from crawlers.middlewares.addressguard import AddressGuardMiddleware, AddressPolicy, check_url
-from crawlers.middlewares.refusals import AddressRefused
 
 DNS_TIMEOUT_SECONDS = 5.0
 
@@ -52,7 +52,6 @@ class Service:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
         self.policy = AddressPolicy(config.allow_private)
-        self.guard = AddressGuardMiddleware(self.policy)
         self.jobs = JobQueue(config.db, config.store, config.queue_size)
         self.limiter = RateLimiter(config.rate)
         self.anonymous_limiter = RateLimiter(config.rate)  # 401s never use up a token's budget
@@ -81,19 +80,15 @@ class Service:
         A host that does not resolve (in time) is let through: the crawl reports it, and
         checks the address again when it connects and on every redirect."""
         reason = check_url(url, self.policy)
-        if reason is not None:
+        host = urlsplit(url.strip()).hostname or ""
+        if reason is not None or self.policy.allow_all or as_ip(host) is not None:
             return reason
-        from scrapy import Request
-
         try:
-            await asyncio.wait_for(self.guard.process_request(Request(url)), DNS_TIMEOUT_SECONDS)
-        except AddressRefused as exc:
-            return str(exc)
-        except ValueError as exc:
+            return await asyncio.wait_for(resolve_and_check(host, self.policy), DNS_TIMEOUT_SECONDS)
+        except ValueError as exc:  # a host name IDNA cannot encode
             return f"invalid URL: {exc}"
-        except TimeoutError:
+        except (OSError, TimeoutError):
             return None
-        return None
 
     def catalog(self) -> closing[Catalog]:
         """A catalog connection for the calling thread, closed when the `with` block ends."""

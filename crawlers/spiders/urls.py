@@ -7,9 +7,9 @@ from typing import Any
 
 import scrapy
 
+from archive.core.addresses import check_length
 from archive.core.entries import Entry
 from archive.core.items import REFUSED, Capture
-from crawlers.middlewares.addressguard import check_length
 from crawlers.sources import Source
 from crawlers.spiders.base import SourceSpider
 
