@@ -2,9 +2,10 @@
 the captures row.
 
 The catalog's `articles` row holds every field. The stored JSON document, the export schema
-and the HTTP API's article model each carry a subset, chosen here with the `document`,
-`export` and `api` flags, in the order of ARTICLE_FIELDS; `tests/test_records.py` checks
-that the catalog, the document, the export formats and the API agree with this declaration.
+and the HTTP API's article model (made from it: archive/service/apimodels.py) each carry a
+subset, chosen here with the `document`, `export` and `api` flags, in the order of
+ARTICLE_FIELDS; `tests/test_records.py` checks that the catalog, the document, the export
+formats and the API agree with this declaration.
 """
 
 from __future__ import annotations

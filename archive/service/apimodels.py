@@ -15,9 +15,12 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    create_model,
 )
 
 from archive.core.addresses import MAX_URL_LENGTH
+from archive.core.records import Field as RecordField
+from archive.core.records import api_fields
 
 MAX_URLS = 100
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -184,51 +187,23 @@ class Story(BaseModel):
     members: list[StoryMember]
 
 
-class Article(BaseModel):
-    """An archived article with its revisions, captures and story."""
+def _declared(field: RecordField) -> tuple[Any, Any]:
+    """A declared article field as a pydantic field: its type, required, its meaning."""
+    annotation = field.type | None if field.nullable else field.type
+    return annotation, Field(description=field.meaning)
 
-    id: str
-    url: str
-    canonical_url: str
-    title: str | None
-    author: str | None
-    published: str | None
-    modified: str | None
-    sitename: str | None
-    hostname: str | None
-    language: str | None
-    description: str | None
-    image: str | None
-    categories: list[str] | None
-    tags: list[str] | None
-    text: str
-    wire_source: str | None
-    content_sha256: str
-    duplicate_of: str | None
-    cluster_id: str | None
-    similarity: float | None
-    source: str | None
-    first_seen: str | None
-    fetched_at: str | None
-    extractor: str | None
-    guid: str | None
-    listing: dict[str, Any] | None
-    capture_id: str | None
-    raw_key: str
-    raw_offset: int | None
-    raw_length: int | None
-    json_key: str
-    pending: bool = Field(description="true while its objects wait in the spool")
-    gone_at: str | None = Field(
-        default=None, description="when the post left its site (404/410); it is kept"
-    )
-    protected: bool = Field(
-        default=False, description="behind a password now: `text` is the last public one"
-    )
-    revisions: list[Revision]
-    captures: list[CaptureOut]
-    cluster: Story | None
-    raw_url: str = Field(description="the stored HTTP response, as a download")
+
+# An archived article with its revisions, captures and story: the declared record's API
+# fields (archive/core/records.py), in their order, and what the API adds to them.
+Article = create_model(
+    "Article",
+    __doc__="An archived article with its revisions, captures and story.",
+    **{field.name: _declared(field) for field in api_fields()},  # type: ignore[call-overload]
+    revisions=(list[Revision], ...),
+    captures=(list[CaptureOut], ...),
+    cluster=(Story | None, ...),
+    raw_url=(str, Field(description="the stored HTTP response, as a download")),
+)
 
 
 class CrawlSource(BaseModel):
