@@ -415,12 +415,7 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
     ID_OR_URL: an article id, the start of one (6+ characters), or a URL as given to `add`.
     """
     catalog = _catalog(obj)
-    article = _resolve(catalog, id_or_url.strip())
-    if article is None:
-        hint = ""
-        if "://" not in id_or_url and len(id_or_url.strip()) < 6:
-            hint = " (the start of an id needs 6 or more characters)"
-        raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}{hint}")
+    article = _article(catalog, obj, id_or_url)
     if raw:
         from archive.storage.spool import read_span
         from archive.storage.store import StoreError
@@ -530,6 +525,100 @@ def _resolve(catalog: Any, id_or_url: str) -> dict[str, Any] | None:
             + (", ..." if len(ids) > 5 else "")
         )
     return catalog.article(ids[0]) if ids else None
+
+
+@cli.command()
+@click.argument("id_or_url")
+@click.option(
+    "--from",
+    "start",
+    type=int,
+    help="The older version's number (1 is the first; -2, the default, the one before last).",
+)
+@click.option(
+    "--to", "end", type=int, help="The newer version's number (default -1: the current one)."
+)
+@click.option("--json", "as_json", is_flag=True, help="The diff as JSON, with its word spans.")
+@click.pass_obj
+def diff(
+    obj: dict[str, str], id_or_url: str, start: int | None, end: int | None, as_json: bool
+) -> None:
+    """Show what changed between two versions of an article, word by word.
+
+    Removed words are marked [-like this-], added ones {+like this+}; only the paragraphs
+    that changed are shown. ID_OR_URL as for `show`; `show` lists the versions.
+    """
+    from archive.app.changes import compare, pick, versions
+    from archive.core.worddiff import changed_paragraphs, marked
+
+    catalog = _catalog(obj)
+    article = _article(catalog, obj, id_or_url)
+    try:
+        old, new = pick(versions(catalog, article), start, end)
+    except ValueError as exc:
+        raise click.ClickException(f"article {article['id']}: {exc}") from None
+    found = compare(article, old, new)
+    if as_json:
+        click.echo(json.dumps(found.record(), ensure_ascii=False, indent=2))
+        return
+    added, removed = found.words
+    click.echo(f"{article['id']}  {article['url']}")
+    click.echo(
+        f"version {old.number} (fetched {old.fetched_at}) -> version {new.number} ", nl=False
+    )
+    click.echo(f"(fetched {new.fetched_at}): {added} words added, {removed} removed")
+    if found.title_changed:
+        click.echo(f"title: {marked(found.title)}")
+    paragraphs = changed_paragraphs(found.text)
+    for paragraph in paragraphs:
+        click.echo()
+        click.echo(paragraph)
+    if not paragraphs and not found.title_changed:
+        click.echo("no change in title or text")
+
+
+@cli.command()
+@click.option(
+    "--since", callback=_day, help="Only edits found on or after DATE (a UTC day; default: any)."
+)
+@click.option("--source", help="Only articles from this source.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N edits.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+@click.pass_obj
+def changes(
+    obj: dict[str, str], since: str | None, source: str | None, limit: int | None, as_json: bool
+) -> None:
+    """List the edits of archived articles: each change of title or text, largest first.
+
+    An edit is found when a crawl fetches a changed version; its size is the words added
+    and removed. `wirearchive diff ID --from N --to M` shows one.
+    """
+    from archive.app.changes import edits
+
+    found = edits(_catalog(obj), since, source)[:limit]
+    for edit in found:
+        if as_json:
+            click.echo(json.dumps(edit.record(spans=False), ensure_ascii=False))
+            continue
+        added, removed = edit.words
+        headline = (" [headline]" if edit.title_changed else "") + f"  {edit.new.title}"
+        click.echo(
+            f"{edit.new.fetched_at}  +{added} -{removed}  {edit.article['id']}  "
+            f"v{edit.old.number}->v{edit.new.number}{headline}"
+        )
+    if not found and not as_json:
+        click.echo("no edits" + (f" since {since}" if since else ""), err=True)
+
+
+def _article(catalog: Any, obj: dict[str, str], id_or_url: str) -> dict[str, Any]:
+    """The article named by ID_OR_URL (see `_resolve`), or a clear error."""
+    article = _resolve(catalog, id_or_url.strip())
+    if article is None:
+        hint = ""
+        if "://" not in id_or_url and len(id_or_url.strip()) < 6:
+            hint = " (the start of an id needs 6 or more characters)"
+        raise click.ClickException(f"no article {id_or_url!r} in {obj['db']}{hint}")
+    return article
 
 
 def _member_line(member: dict[str, Any]) -> str:

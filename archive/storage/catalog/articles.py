@@ -114,6 +114,18 @@ class Articles(Captures, Clusters):
             )
         )
 
+    def edited(self, since: str | None = None, source: str | None = None) -> list[str]:
+        """Ids of articles with a version superseded at or after `since` (any time when None),
+        of one `source` or all, most recently edited first."""
+        rows = self.db.execute(
+            "select r.article_id, max(r.superseded_at) as last from revisions r "
+            "join articles a on a.id = r.article_id "
+            "where r.superseded_at >= :since and (:source is null or a.source = :source) "
+            "group by r.article_id order by last desc",
+            {"since": since or "", "source": source},
+        )
+        return [row[0] for row in rows]
+
     def references(self, json_key: str) -> bool:
         """Whether an article or a revision names this document."""
         query = (

@@ -1,0 +1,92 @@
+"""Word-level differences between two versions of a text: what an edit of an article added,
+cut or changed, as `wdiff` and NewsDiffs show it.
+
+Texts are compared word by word, paragraph breaks counting as words of their own, so that a
+paragraph added or removed is one change and the rest of the text lines up again after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+EQUAL, INSERT, DELETE = "equal", "insert", "delete"
+_BREAK = "\n"
+_TOKEN = re.compile(r"\n|[^\s]+")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of words that both versions share (`equal`), or only the new (`insert`) or the
+    old (`delete`) one has; paragraph breaks are newlines in `text`."""
+
+    op: str
+    text: str
+
+    @property
+    def words(self) -> int:
+        """How many words the span holds (paragraph breaks are not counted)."""
+        return len(self.text.split())
+
+
+def _tokens(text: str) -> list[str]:
+    """Words and paragraph breaks (one per run of line breaks)."""
+    tokens: list[str] = []
+    for token in _TOKEN.findall(text.strip()):
+        if token != _BREAK or (tokens and tokens[-1] != _BREAK):
+            tokens.append(token)
+    return tokens
+
+
+def _join(tokens: list[str]) -> str:
+    return re.sub(r" ?\n ?", "\n", " ".join(tokens))
+
+
+def word_diff(old: str, new: str) -> list[Span]:
+    """The spans that turn `old` into `new`: equal, deleted and inserted runs of words, in
+    text order (a replaced run is its deletion, then its insertion)."""
+    a, b = _tokens(old or ""), _tokens(new or "")
+    spans: list[Span] = []
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            spans.append(Span(EQUAL, _join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            spans.append(Span(DELETE, _join(a[i1:i2])))
+        if j2 > j1:
+            spans.append(Span(INSERT, _join(b[j1:j2])))
+    return spans
+
+
+def changed(spans: list[Span]) -> bool:
+    """Whether the versions differ in any word."""
+    return any(span.op != EQUAL and span.words for span in spans)
+
+
+def counts(spans: list[Span]) -> tuple[int, int]:
+    """(words added, words removed)."""
+    added = sum(span.words for span in spans if span.op == INSERT)
+    removed = sum(span.words for span in spans if span.op == DELETE)
+    return added, removed
+
+
+def marked(spans: list[Span]) -> str:
+    """The new text with the changes marked as `wdiff` does, readable without colour:
+    [-removed words-] and {+added words+}, each paragraph's own marks closed within it."""
+    parts = []
+    for span in spans:
+        if span.op == EQUAL:
+            parts.append(span.text)
+            continue
+        opening, closing = ("[-", "-]") if span.op == DELETE else ("{+", "+}")
+        pieces = span.text.split(_BREAK)
+        parts.append(_BREAK.join(f"{opening}{p}{closing}" if p else p for p in pieces))
+    return re.sub(r" ?\n ?", _BREAK, " ".join(parts))
+
+
+def changed_paragraphs(spans: list[Span]) -> list[str]:
+    """The paragraphs of `marked(spans)` that hold a change, in order: what a reader of a
+    long article needs to see of a small edit."""
+    return [p for p in marked(spans).split("\n") if "[-" in p or "{+" in p]
