@@ -8,10 +8,13 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import feedparser
 import pytest
+import requests
 
 from archive.core.worddiff import changed_paragraphs, counts, marked, word_diff
 from tests.conftest import Archive, archive_env
+from tests.support.apiserver import serve
 from tests.support.platforms import PlatformSite, make_posts
 from tests.support.site import PAGES
 
@@ -147,3 +150,31 @@ def test_word_diff_rebuilds_both_texts():
         "Last words [-here.-] {+here, and more.+}",
     ]
     assert marked(word_diff(old, old)) == old
+
+
+def test_the_changes_feed_is_atom_a_feed_reader_reads(history):
+    archive, url = history
+    with serve(archive.root, archive.env) as server:
+        answer = requests.get(server.url("/changes.atom"), timeout=30)
+        later = requests.get(server.url("/changes.atom?since=2999-01-01"), timeout=30)
+        bad = requests.get(server.url("/changes.atom?since=yesterday"), timeout=30)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(answer.content)
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.version == "atom10"
+    entries = feed.entries
+    assert len(entries) == 4 and len({entry.id for entry in entries}) == 4
+    updated = [entry.updated for entry in entries]
+    assert updated == sorted(updated, reverse=True)  # newest first
+    article_page = server.url("/articles/")
+    assert all(entry.link.startswith(article_page) for entry in entries)
+    assert {link.href for e in entries for link in e.links if link.rel == "via"} == {url}
+    # The newest: the paragraph removed, marked as deleted, escaped as text.
+    newest = entries[0].content[0].value
+    assert newest.startswith("<p><del>Wire Watch test post 1, published") and "<ins>" not in newest
+    assert entries[0].title == f"{POST.title} (updated): +0 -21 words"
+    headline = next(e for e in entries if "(headline changed)" in e.title)
+    assert "<ins>(updated)</ins>" in headline.content[0].value
+    assert feedparser.parse(later.content).entries == [] and later.status_code == 200
+    assert bad.status_code == 422

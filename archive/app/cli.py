@@ -548,8 +548,8 @@ def diff(
     Removed words are marked [-like this-], added ones {+like this+}; only the paragraphs
     that changed are shown. ID_OR_URL as for `show`; `show` lists the versions.
     """
-    from archive.app.changes import compare, pick, versions
     from archive.core.worddiff import changed_paragraphs, marked
+    from archive.storage.edits import compare, pick, versions
 
     catalog = _catalog(obj)
     article = _article(catalog, obj, id_or_url)
@@ -593,7 +593,7 @@ def changes(
     An edit is found when a crawl fetches a changed version; its size is the words added
     and removed. `wirearchive diff ID --from N --to M` shows one.
     """
-    from archive.app.changes import edits
+    from archive.storage.edits import edits
 
     found = edits(_catalog(obj), since, source)[:limit]
     for edit in found:

@@ -30,11 +30,14 @@ from archive.service.api import (
     client_of,
 )
 from archive.service.apimodels import Crawl, Url
+from archive.service.feeds import changes_feed
 from archive.service.jobs import DONE, FAILED, QueueFull
 from archive.service.service import Service
 from archive.storage.catalog import COUNT_COLUMNS
+from archive.storage.edits import edits
 
 PAGE = 20
+FEED_ARTICLES = 50  # the most recently edited articles the edits feed covers
 MAX_FORM_BYTES = 16_384
 FORM_COOKIE = "wirearchive_form"
 _FORM_KEY = secrets.token_bytes(32)  # signs form tokens; a restart asks for a reload
@@ -256,6 +259,21 @@ def story_page(request: Request, cluster_id: str, service: ServiceDep) -> HTMLRe
     if story is None:
         return _not_found(request, "such story")
     return _render(request, "story.html", {"story": story})
+
+
+@router.api_route("/changes.atom", methods=["GET", "HEAD"])
+def changes_atom(
+    request: Request,
+    service: ServiceDep,
+    since: Annotated[date | None, Query(description="only edits found on or after")] = None,
+    source: Annotated[str | None, Query(description="only this source's articles")] = None,
+) -> Response:
+    """The edits of archived articles as an Atom feed, newest first."""
+    with service.catalog() as catalog:
+        found = edits(catalog, since.isoformat() if since else None, source, FEED_ARTICLES)
+    found.sort(key=lambda edit: edit.new.fetched_at, reverse=True)
+    body = changes_feed(found, str(request.base_url), str(request.url))
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 @_page("/crawls")

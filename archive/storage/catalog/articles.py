@@ -114,15 +114,17 @@ class Articles(Captures, Clusters):
             )
         )
 
-    def edited(self, since: str | None = None, source: str | None = None) -> list[str]:
+    def edited(
+        self, since: str | None = None, source: str | None = None, limit: int = -1
+    ) -> list[str]:
         """Ids of articles with a version superseded at or after `since` (any time when None),
-        of one `source` or all, most recently edited first."""
+        of one `source` or all, most recently edited first; at most `limit` (-1: all)."""
         rows = self.db.execute(
             "select r.article_id, max(r.superseded_at) as last from revisions r "
             "join articles a on a.id = r.article_id "
             "where r.superseded_at >= :since and (:source is null or a.source = :source) "
-            "group by r.article_id order by last desc",
-            {"since": since or "", "source": source},
+            "group by r.article_id order by last desc limit :limit",
+            {"since": since or "", "source": source, "limit": limit},
         )
         return [row[0] for row in rows]
 

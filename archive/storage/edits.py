@@ -108,11 +108,14 @@ def pick(
     return one(start if start is not None else -2), one(end if end is not None else -1)
 
 
-def edits(catalog: Any, since: str | None = None, source: str | None = None) -> list[Diff]:
+def edits(
+    catalog: Any, since: str | None = None, source: str | None = None, articles: int = -1
+) -> list[Diff]:
     """Each change of title or text made at or after `since` (of `source`'s articles, or
-    all), largest first: one Diff per version that replaced another in the period."""
+    all), largest first: one Diff per version that replaced another in the period; of the
+    `articles` most recently edited articles only (-1: all)."""
     found = []
-    for article_id in catalog.edited(since, source):
+    for article_id in catalog.edited(since, source, articles):
         article = catalog.article(article_id)
         if article is None:
             continue
