@@ -152,12 +152,20 @@ def test_word_diff_rebuilds_both_texts():
     assert marked(word_diff(old, old)) == old
 
 
-def test_the_changes_feed_is_atom_a_feed_reader_reads(history):
+def test_serve_shows_the_edits_on_the_article_page_and_as_an_atom_feed(history):
     archive, url = history
     with serve(archive.root, archive.env) as server:
+        article_id = archive.show(url)["id"]
+        page = requests.get(server.url(f"/articles/{article_id}"), timeout=30).text
         answer = requests.get(server.url("/changes.atom"), timeout=30)
         later = requests.get(server.url("/changes.atom?since=2999-01-01"), timeout=30)
         bad = requests.get(server.url("/changes.atom?since=yesterday"), timeout=30)
+    # The page: every change, newest first, the latest open, marked without colour.
+    summaries = re.findall(r"<summary>Version (\d) to (\d),", page)
+    assert summaries == [("4", "5"), ("3", "4"), ("2", "3"), ("1", "2")]
+    assert "<details open>" in page and page.count("<details") >= 4 + 4  # and the revisions
+    assert "makes <del>each</del> <ins>every</ins> copy" in page
+    assert "headline changed" in page and page.count(">as captured</a>") == 5
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/atom+xml")
     feed = feedparser.parse(answer.content)

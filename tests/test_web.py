@@ -297,3 +297,47 @@ def test_the_web_app_starts_without_the_crawl_stack():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_a_capture_shows_as_captured_without_a_request_outside_the_archive(
+    server: Server, test_site
+):
+    from playwright.sync_api import sync_playwright
+
+    origin, seen = test_site
+    url = f"{origin}/loads.html"
+    job = requests.post(
+        server.url("/api/archive"),
+        json={"url": url},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    ).json()
+    done = wait_for_job(server, job["id"])
+    article = requests.get(server.url(f"/api/articles/{done['results'][0]['id']}"), timeout=30)
+    [capture] = [c for c in article.json()["captures"] if c["url"] == url]
+    framed = requests.get(server.url(f"/captures/{capture['id']}/page"), timeout=30)
+    assert b"/leak/script.js" in framed.content  # the page as archived, loads and all
+    assert framed.headers["content-security-policy"].startswith("sandbox; default-src 'none'")
+    fetched_before = list(seen)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page()
+        asked: list[str] = []
+        blocked: dict[str, str] = {}  # URL: why the browser did not send it
+        page.on("request", lambda request: asked.append(request.url))
+        page.on("requestfailed", lambda r: blocked.setdefault(r.url, r.failure or ""))
+        page.goto(server.url("/articles/" + article.json()["id"]))
+        page.get_by_role("link", name="as captured").first.click()
+        page.wait_for_url(re.compile(r"/captures/[^/]+$"))
+        frame = page.frame_locator("iframe.captured")
+        frame.get_by_text("Russia is not prepared to discuss").first.wait_for()
+        page.wait_for_timeout(3000)  # past the page's own 2 s refresh
+        browser.close()
+    archive = (server.url("/articles/"), server.url("/captures/"), server.url("/static/"))
+    outside = [u for u in asked if not u.startswith(archive)]
+    # The archived page asks for its blogger.com styles and icons and for the loads of
+    # loads.html (which of them, the browser's parser decides); it sends none of them: each
+    # is refused by the frame's policy, and the site that serves them sees none.
+    assert outside, asked
+    assert {u: blocked.get(u) for u in outside} == dict.fromkeys(outside, "csp")
+    assert not any(path.startswith("/leak/") for path in seen[len(fetched_before) :])

@@ -6,7 +6,7 @@ import asyncio
 import hmac
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from archive.core.addresses import AddressPolicy, as_ip, check_url, resolve_and_check
@@ -14,6 +14,9 @@ from archive.core.settings import DEFAULTS, Settings
 from archive.service.jobs import JobQueue
 from archive.service.ratelimit import RateLimiter
 from archive.storage.catalog import Catalog
+
+if TYPE_CHECKING:
+    from archive.storage.warc import StoredResponse
 
 DNS_TIMEOUT_SECONDS = 5.0
 
@@ -98,14 +101,34 @@ class Service:
         """The HTTP response stored for `article`, read from its WARC record.
 
         Raises KeyError when the record is missing, StoreError/SpoolError when unreadable."""
+        from archive.storage.warc import stored_response
+
+        key, offset, length = article["raw_key"], article["raw_offset"], article["raw_length"]
+        return stored_response(self._span(key, offset, length, bool(article["pending"])))
+
+    def captured(self, capture_id: str) -> StoredResponse | None:
+        """The response a capture stored (a revisit's: the one it confirms), or None for an
+        unknown capture. Raises like `raw_response`."""
+        from archive.storage.warc import read_response
+
+        with self.catalog() as catalog:
+            capture = catalog.capture(capture_id)
+            if capture is not None and capture["refers_to"]:
+                capture = catalog.capture(capture["refers_to"])
+            if capture is None:
+                return None
+            waiting = catalog.waiting(capture["warc_key"])
+        span = self._span(
+            capture["warc_key"], capture["warc_offset"], capture["warc_length"], waiting
+        )
+        return read_response(span)
+
+    def _span(self, key: str, offset: int, length: int, waiting: bool) -> bytes:
+        """Bytes of a WARC file in the store, or in the spool while it waits there."""
         from archive.storage.spool import Spool, read_span
         from archive.storage.store import open_store
         from archive.storage.uploader import spool_dir
-        from archive.storage.warc import stored_response
 
         store = open_store(self.config.store)
-        spool = None
-        if article["pending"]:  # its objects still wait in the spool
-            spool = Spool(spool_dir(self.config.db, self.config.spool), store.uri)
-        key, offset, length = article["raw_key"], article["raw_offset"], article["raw_length"]
-        return stored_response(read_span(store, spool, key, offset, length))
+        spool = Spool(spool_dir(self.config.db, self.config.spool), store.uri) if waiting else None
+        return read_span(store, spool, key, offset, length)

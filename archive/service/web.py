@@ -9,6 +9,7 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
@@ -30,14 +31,26 @@ from archive.service.api import (
     client_of,
 )
 from archive.service.apimodels import Crawl, Url
-from archive.service.feeds import changes_feed
+from archive.service.feeds import changes_feed, marked_html
 from archive.service.jobs import DONE, FAILED, QueueFull
 from archive.service.service import Service
 from archive.storage.catalog import COUNT_COLUMNS
-from archive.storage.edits import edits
+from archive.storage.edits import compare, edits, versions
 
 PAGE = 20
 FEED_ARTICLES = 50  # the most recently edited articles the edits feed covers
+MAX_DIFFS = 20  # the latest changes an article page shows
+# The "as captured" page may frame this site; the archived page in the frame is sandboxed
+# (an opaque origin, no scripts, forms or popups) and may load nothing at all but inline
+# styles and data: images: no request leaves for the live web, none reaches this site.
+VIEW_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+FRAMED_CSP = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "media-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
 MAX_FORM_BYTES = 16_384
 FORM_COOKIE = "wirearchive_form"
 _FORM_KEY = secrets.token_bytes(32)  # signs form tokens; a restart asks for a reload
@@ -102,6 +115,7 @@ def _with_stories(service: Service, items: list[dict[str, Any]]) -> list[dict[st
 
 
 templates.env.filters["marked"] = _marked
+templates.env.filters["diff_html"] = lambda diff: [Markup(p) for p in marked_html(diff)]
 templates.env.filters["when"] = _when
 templates.env.filters["host"] = lambda url: urlsplit(str(url or "")).hostname or ""
 templates.env.tests["web_url"] = _is_web_url
@@ -248,7 +262,46 @@ def article_page(request: Request, article_id: str, service: ServiceDep) -> HTML
     article = article_record(service, article_id)
     if article is None:
         return _not_found(request, "such article")
-    return _render(request, "article.html", {"article": article})
+    with service.catalog() as catalog:
+        texts = versions(catalog, article)
+    diffs = [compare(article, old, new) for old, new in pairwise(texts)]
+    shown = [d for d in reversed(diffs) if d.title_changed or d.words != (0, 0)][:MAX_DIFFS]
+    return _render(request, "article.html", {"article": article, "diffs": shown})
+
+
+@_page("/captures/{capture_id}")
+def capture_page(request: Request, capture_id: str, service: ServiceDep) -> HTMLResponse:
+    """A capture "as captured": its archived page in a sandboxed frame that runs no script
+    and loads nothing from the live web."""
+    with service.catalog() as catalog:
+        capture = catalog.capture(capture_id)
+        article = catalog.article(capture["article_id"]) if capture else None
+    if capture is None:
+        return _not_found(request, "such capture")
+    context = {"capture": capture, "article": article}
+    page = _render(request, "capture.html", context)
+    page.headers["Content-Security-Policy"] = VIEW_CSP
+    return page
+
+
+@router.api_route("/captures/{capture_id}/page", methods=["GET", "HEAD"])
+def captured_page(capture_id: str, service: ServiceDep) -> Response:
+    """The archived body of a capture, for the frame of its page only: sandboxed (no script,
+    no plugin, an origin of its own), and no request to anywhere (Content-Security-Policy)."""
+    from archive.storage.spool import SpoolError
+    from archive.storage.store import StoreError
+
+    try:
+        response = service.captured(capture_id)
+    except KeyError:
+        return Response("its WARC record is missing", 404, media_type="text/plain")
+    except (StoreError, SpoolError) as exc:
+        return Response(f"the store cannot be read now: {exc}", 503, media_type="text/plain")
+    if response is None:
+        return Response("no such capture", 404, media_type="text/plain")
+    kind = response.headers.get_header("Content-Type") or "text/html"
+    headers = {"Content-Security-Policy": FRAMED_CSP, "Referrer-Policy": "no-referrer"}
+    return Response(response.body, media_type=kind, headers=headers)
 
 
 @_page("/stories/{cluster_id}")

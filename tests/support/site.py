@@ -140,6 +140,7 @@ class SiteHandler(BaseHTTPRequestHandler):
                 "text/plain",
             ),
             "/seed-repost.html": lambda: self._send(200, SEED.read_bytes()),
+            "/loads.html": self._loads,
             "/private/page.html": lambda: self._send(200, SEED.read_bytes()),
             "/empty.html": lambda: self._send(200, EMPTY_PAGE),
             "/mislabelled.html": lambda: self._send(200, MISLABELLED),
@@ -177,6 +178,25 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+    def _loads(self) -> None:
+        """The seed post with every kind of thing that makes a browser fetch more, pointing
+        back at this site (scripts, styles, images, frames, media, a prefetch, a refresh):
+        an archive's replay of it must fetch none of them."""
+        host, port = self.server.server_address[:2]
+        here = f"http://{host}:{port}"
+        loads = (
+            f'<meta http-equiv="refresh" content="2;url={here}/leak/refresh">'
+            f'<link rel="stylesheet" href="{here}/leak/style.css">'
+            f'<link rel="prefetch" href="{here}/leak/prefetch">'
+            f'<script src="{here}/leak/script.js"></script>'
+            f'<img src="{here}/leak/image.png" alt=""><img src="/leak/relative.png" alt="">'
+            f'<iframe src="{here}/leak/frame.html"></iframe>'
+            f'<video src="{here}/leak/video.mp4" autoplay></video>'
+            f'<object data="{here}/leak/object"></object>'
+            f'<div style="background: url({here}/leak/background.png)">.</div>'
+        )
+        self._send(200, SEED.read_bytes().replace(b"</body>", loads.encode() + b"</body>", 1))
 
     def _redirect(self, location: str) -> None:
         self._send(302, b"", headers={"Location": location})
