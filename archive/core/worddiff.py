@@ -46,18 +46,40 @@ def _join(tokens: list[str]) -> str:
 def word_diff(old: str, new: str) -> list[Span]:
     """The spans that turn `old` into `new`: equal, deleted and inserted runs of words, in
     text order (a replaced run is its deletion, then its insertion)."""
-    a, b = _tokens(old or ""), _tokens(new or "")
     spans: list[Span] = []
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            spans.append(Span(EQUAL, _join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            spans.append(Span(DELETE, _join(a[i1:i2])))
-        if j2 > j1:
-            spans.append(Span(INSERT, _join(b[j1:j2])))
+    for equal, removed, added in _chunks(_tokens(old or ""), _tokens(new or "")):
+        if equal:
+            spans.append(Span(EQUAL, _join(equal)))
+        if removed:
+            spans.append(Span(DELETE, _join(removed)))
+        if added:
+            spans.append(Span(INSERT, _join(added)))
     return spans
+
+
+def _chunks(a: list[str], b: list[str]) -> list[tuple[list[str], list[str], list[str]]]:
+    """(equal, removed, added) token runs. A run the versions share within a paragraph
+    between two changes, shorter than each of them ("the" amid a rewritten sentence), joins
+    them, as diff-match-patch's semantic cleanup does: a rewritten sentence reads as one
+    replacement, not as a scatter of the words that happen to recur in it."""
+    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    chunks: list[tuple[list[str], list[str], list[str]]] = []
+    for n, (op, i1, i2, j1, j2) in enumerate(opcodes):
+        joins = bool(chunks) and not chunks[-1][0]  # a change is open
+        if op == "equal" and joins:
+            joins = n < len(opcodes) - 1 and _BREAK not in a[i1:i2]
+        if op == "equal" and joins:
+            before = max(len(chunks[-1][1]), len(chunks[-1][2]))
+            _, k1, k2, l1, l2 = opcodes[n + 1]
+            joins = i2 - i1 < min(before, max(k2 - k1, l2 - l1))
+        if op == "equal" and not joins:
+            chunks.append((a[i1:i2], [], []))
+        elif joins:
+            chunks[-1][1].extend(a[i1:i2])
+            chunks[-1][2].extend(b[j1:j2])
+        else:
+            chunks.append(([], a[i1:i2], b[j1:j2]))
+    return chunks
 
 
 def changed(spans: list[Span]) -> bool:
