@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -186,3 +187,37 @@ def test_serve_shows_the_edits_on_the_article_page_and_as_an_atom_feed(history):
     assert "<ins>(updated)</ins>" in headline.content[0].value
     assert feedparser.parse(later.content).entries == [] and later.status_code == 200
     assert bad.status_code == 422
+
+
+def test_a_copy_is_compared_with_its_story_origin(history):
+    archive, url = history
+    origin = archive.show(url)
+    _, *_, (current, title) = _edits(POST.body_html, POST.title)
+    note = b"<p>Reposted with commentary: the talks were covered by several agencies.</p>"
+    copy_body = current.replace(CORRECTION, note)
+    copy = replace(POST, slug="copied", body_html=copy_body, title=title)
+    with PlatformSite("news", [copy]) as elsewhere:
+        copy_url = elsewhere.post_url(copy)
+        code, results = archive.add(copy_url)
+        assert code == 0 and results[copy_url]["status"] == "archived", results
+    copied = archive.show(copy_url)
+    assert copied["cluster_id"] == origin["cluster_id"]
+    found = _diff(archive, copy_url, "--origin")
+    assert found["origin"] == {"id": origin["id"], "url": url}
+    assert _spans(found, "text", "insert") == [
+        "Reposted with commentary: the talks were covered by several agencies."
+    ]
+    assert _spans(found, "text", "delete") == [
+        "Correction: an earlier version of this post misstated the date of the talks."
+    ]
+    # The origin itself has nothing to be compared with; --origin takes no versions.
+    proc = archive.run("diff", url, "--origin")
+    assert proc.returncode == 1 and "it is its story's origin" in proc.stderr
+    assert archive.run("diff", copy_url, "--origin", "--from", "1").returncode == 2
+    # The story page: the copies in the order they appeared, each against the origin.
+    with serve(archive.root, archive.env) as server:
+        page = requests.get(server.url(f"/stories/{origin['cluster_id']}"), timeout=30).text
+    rows = page.split("<tbody>")[1].split("</tr>")
+    assert "origin" in rows[0] and copied["id"] in rows[1]
+    assert "<summary>10 words added, 13 removed</summary>" in rows[1]
+    assert "<ins>Reposted with commentary:" in rows[1]

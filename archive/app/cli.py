@@ -538,10 +538,21 @@ def _resolve(catalog: Any, id_or_url: str) -> dict[str, Any] | None:
 @click.option(
     "--to", "end", type=int, help="The newer version's number (default -1: the current one)."
 )
+@click.option(
+    "--origin",
+    is_flag=True,
+    help="Compare the article with its story's origin instead: what this copy added, cut "
+    "or changed.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The diff as JSON, with its word spans.")
 @click.pass_obj
 def diff(
-    obj: dict[str, str], id_or_url: str, start: int | None, end: int | None, as_json: bool
+    obj: dict[str, str],
+    id_or_url: str,
+    start: int | None,
+    end: int | None,
+    origin: bool,
+    as_json: bool,
 ) -> None:
     """Show what changed between two versions of an article, word by word.
 
@@ -549,24 +560,31 @@ def diff(
     that changed are shown. ID_OR_URL as for `show`; `show` lists the versions.
     """
     from archive.core.worddiff import changed_paragraphs, marked
-    from archive.storage.edits import compare, pick, versions
+    from archive.storage.edits import against_origin, compare, pick, versions
 
+    if origin and (start is not None or end is not None):
+        raise click.UsageError("--origin compares the current texts: no --from or --to with it")
     catalog = _catalog(obj)
     article = _article(catalog, obj, id_or_url)
     try:
-        old, new = pick(versions(catalog, article), start, end)
+        if origin:
+            found = against_origin(catalog, article)
+        else:
+            found = compare(article, *pick(versions(catalog, article), start, end))
     except ValueError as exc:
         raise click.ClickException(f"article {article['id']}: {exc}") from None
-    found = compare(article, old, new)
     if as_json:
         click.echo(json.dumps(found.record(), ensure_ascii=False, indent=2))
         return
     added, removed = found.words
+    old, new = found.old, found.new
     click.echo(f"{article['id']}  {article['url']}")
-    click.echo(
-        f"version {old.number} (fetched {old.fetched_at}) -> version {new.number} ", nl=False
-    )
-    click.echo(f"(fetched {new.fetched_at}): {added} words added, {removed} removed")
+    if found.origin is not None:
+        base = f"the story's origin {found.origin['id']} {found.origin['url']}"
+    else:
+        base = f"version {old.number} (fetched {old.fetched_at})"
+        base += f" -> version {new.number} (fetched {new.fetched_at})"
+    click.echo(f"{base}: {added} words added, {removed} removed")
     if found.title_changed:
         click.echo(f"title: {marked(found.title)}")
     paragraphs = changed_paragraphs(found.text)

@@ -170,6 +170,7 @@ class StoryMember(BaseModel):
     title: str | None
     sitename: str | None
     published: str | None
+    first_seen: str | None = None
     wire_source: str | None
     similarity: float | None
     duplicate_of: str | None

@@ -3,6 +3,7 @@ archive a URL. Server-side templates (autoescaped), no JavaScript."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -35,11 +36,12 @@ from archive.service.feeds import changes_feed, marked_html
 from archive.service.jobs import DONE, FAILED, QueueFull
 from archive.service.service import Service
 from archive.storage.catalog import COUNT_COLUMNS
-from archive.storage.edits import compare, edits, versions
+from archive.storage.edits import against_origin, compare, edits, versions
 
 PAGE = 20
 FEED_ARTICLES = 50  # the most recently edited articles the edits feed covers
 MAX_DIFFS = 20  # the latest changes an article page shows
+MAX_COMPARED = 100  # the first copies of a story its page compares with the origin
 # The "as captured" page may frame this site; the archived page in the frame is sandboxed
 # (an opaque origin, no scripts, forms or popups) and may load nothing at all but inline
 # styles and data: images: no request leaves for the live web, none reaches this site.
@@ -309,9 +311,15 @@ def story_page(request: Request, cluster_id: str, service: ServiceDep) -> HTMLRe
     """A story (near-duplicate cluster) and its copies, its origin marked."""
     with service.catalog() as catalog:
         story = catalog.cluster(cluster_id)
-    if story is None:
-        return _not_found(request, "such story")
-    return _render(request, "story.html", {"story": story})
+        if story is None:
+            return _not_found(request, "such story")
+        against = {}  # each copy's changes against the origin, by id
+        for member in story["members"][:MAX_COMPARED]:
+            copy = None if member["duplicate_of"] else catalog.article(member["id"])
+            if copy is not None and member["id"] != story["origin_id"]:
+                with contextlib.suppress(ValueError):
+                    against[member["id"]] = against_origin(catalog, copy)
+    return _render(request, "story.html", {"story": story, "against": against})
 
 
 @router.api_route("/changes.atom", methods=["GET", "HEAD"])

@@ -7,7 +7,7 @@ row, numbered from 1; a version's time is the fetch its text was extracted from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
@@ -43,6 +43,7 @@ class Diff:
     new: Version
     title: list[Span]
     text: list[Span]
+    origin: dict[str, Any] | None = None  # the story's origin, when `old` is its text
 
     @property
     def words(self) -> tuple[int, int]:
@@ -70,6 +71,8 @@ class Diff:
             "words_added": added,
             "words_removed": removed,
         }
+        if self.origin is not None:
+            record["origin"] = {"id": self.origin["id"], "url": self.origin["url"]}
         if spans:
             record["title"] = [{"op": s.op, "text": s.text} for s in self.title]
             record["text"] = [{"op": s.op, "text": s.text} for s in self.text]
@@ -88,6 +91,22 @@ def versions(catalog: Any, article: dict[str, Any]) -> list[Version]:
 def compare(article: dict[str, Any], old: Version, new: Version) -> Diff:
     """The word-level diff of `old` to `new`, title and text."""
     return Diff(article, old, new, word_diff(old.title, new.title), word_diff(old.text, new.text))
+
+
+def against_origin(catalog: Any, article: dict[str, Any]) -> Diff:
+    """What a copy of a story added, cut or changed against the story's origin: the diff of
+    the origin's current text to the copy's. ValueError when `article` has no origin to
+    compare with (it is in no story with other copies, or it is the origin)."""
+    story = catalog.cluster(article["cluster_id"]) if article.get("cluster_id") else None
+    if story is None or story["size"] < 2 or not story["origin_id"]:
+        raise ValueError("it is in no story with other copies")
+    if story["origin_id"] == article["id"]:
+        raise ValueError("it is its story's origin")
+    origin = catalog.article(story["origin_id"])
+    if origin is None:
+        raise ValueError(f"its story's origin {story['origin_id']} is missing")
+    found = compare(article, versions(catalog, origin)[-1], versions(catalog, article)[-1])
+    return replace(found, origin=origin)
 
 
 def pick(

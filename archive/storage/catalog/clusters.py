@@ -40,14 +40,15 @@ class Clusters(Connection):
         )
 
     def cluster(self, cluster_id: str) -> dict[str, Any] | None:
-        """A cluster's summary with its members (id, url, title, published, similarity)."""
+        """A cluster's summary with its members (id, url, title, published, first seen,
+        similarity), in the order they appeared (published, else first seen)."""
         row = next(iter(self.db.query("select * from clusters where id = ?", [cluster_id])), None)
         if row is None:
             return None
         row["members"] = list(
             self.db.query(
-                "select id, url, title, sitename, published, wire_source, similarity, "
-                "duplicate_of from articles where cluster_id = ? "
+                "select id, url, title, sitename, published, first_seen, wire_source, "
+                "similarity, duplicate_of from articles where cluster_id = ? "
                 "order by coalesce(published, '9999'), first_seen, id",
                 [cluster_id],
             )
