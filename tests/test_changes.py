@@ -221,3 +221,19 @@ def test_a_copy_is_compared_with_its_story_origin(history):
     assert "origin" in rows[0] and copied["id"] in rows[1]
     assert "<summary>10 words added, 13 removed</summary>" in rows[1]
     assert "<ins>Reposted with commentary:" in rows[1]
+
+
+def test_exports_carry_the_version_and_all_versions_exports_each_text(history):
+    archive, url = history
+    current = archive.run("export", "--format", "jsonl")
+    [record] = [r for r in map(json.loads, current.stdout.splitlines()) if r["url"] == url]
+    assert (record["version"], record["superseded_at"]) == (5, None)
+    every = archive.run("export", "--format", "jsonl", "--all-versions")
+    assert every.returncode == 0, every.stderr
+    records = [r for r in map(json.loads, every.stdout.splitlines()) if r["url"] == url]
+    assert [r["version"] for r in records] == [1, 2, 3, 4, 5]
+    assert records[-1] == record and "versions to stdout" in every.stderr
+    assert [r["superseded_at"] for r in records[:-1]] == [r["fetched_at"] for r in records[1:]]
+    assert "makes each copy" in records[0]["text"] and "makes every copy" in records[1]["text"]
+    assert records[1]["title"] == POST.title and records[2]["title"] == POST.title + " (updated)"
+    assert len({r["content_sha256"] for r in records}) == 5

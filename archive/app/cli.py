@@ -884,6 +884,11 @@ def reextract(obj: dict[str, Any], since: str | None, source: str | None) -> Non
 @click.option("--cluster", "cluster_id", help="Only the articles of this story (cluster id).")
 @click.option("--include-duplicates", is_flag=True, help="Also exact duplicates of others.")
 @click.option(
+    "--all-versions",
+    is_flag=True,
+    help="Every text of each article (its `version` 1, 2, ...), not only its current one.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True),
@@ -900,6 +905,7 @@ def export(
     source: str | None,
     cluster_id: str | None,
     include_duplicates: bool,
+    all_versions: bool,
     output: str,
 ) -> None:
     """Export articles as JSON lines, CSV or Parquet, oldest first, streamed.
@@ -913,10 +919,11 @@ def export(
 
     if output == "-" and fmt == "parquet" and sys.stdout.isatty():
         raise click.ClickException("Parquet is binary: give -o FILE or pipe the output")
-    selection = Selection(since, until, source, cluster_id, include_duplicates)
+    selection = Selection(since, until, source, cluster_id, include_duplicates, all_versions)
+    what = "versions" if all_versions else "articles"
     with ProgressLine("export") as line:
-        count = _export(obj, fmt, selection, output, line.phase("articles"))
-    click.echo(f"exported {count} articles to {'stdout' if output == '-' else output}", err=True)
+        count = _export(obj, fmt, selection, output, line.phase(what))
+    click.echo(f"exported {count} {what} to {'stdout' if output == '-' else output}", err=True)
 
 
 def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress: Any) -> int:

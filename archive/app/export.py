@@ -47,51 +47,89 @@ class Selection:
     source: str | None = None
     cluster: str | None = None
     include_duplicates: bool = False
+    all_versions: bool = False  # every text of each article, not only its current one
 
 
 def _where(selection: Selection) -> tuple[str, dict[str, Any]]:
-    """The SQL condition and parameters that pick the selected articles."""
-    where = ["pending = 0"]
+    """The SQL condition and parameters that pick the selected articles (`a`)."""
+    where = ["a.pending = 0"]
     params: dict[str, Any] = {}
     if selection.since:
-        where.append("published >= :since")
+        where.append("a.published >= :since")
         params["since"] = selection.since
     if selection.until:  # a published value with a time of day still counts for its day
-        where.append("published < date(:until, '+1 day')")
+        where.append("a.published < date(:until, '+1 day')")
         params["until"] = selection.until
     if selection.source:
-        where.append("source = :source")
+        where.append("a.source = :source")
         params["source"] = selection.source
     if selection.cluster:
-        where.append("cluster_id = :cluster")
+        where.append("a.cluster_id = :cluster")
         params["cluster"] = selection.cluster
     if not selection.include_duplicates:
-        where.append("duplicate_of is null")
+        where.append("a.duplicate_of is null")
     return " and ".join(where), params
 
 
 def count_articles(db: sqlite3.Connection, selection: Selection) -> int:
-    """How many articles `select_articles` yields."""
+    """How many records `select_articles` yields."""
     where, params = _where(selection)
-    return db.execute(f"select count(*) from articles where {where}", params).fetchone()[0]
+    count = db.execute(f"select count(*) from articles a where {where}", params).fetchone()[0]
+    if selection.all_versions:
+        count += db.execute(
+            f"select count(*) from revisions r join articles a on a.id = r.article_id "
+            f"where {where}",
+            params,
+        ).fetchone()[0]
+    return int(count)
+
+
+# Fields an article's earlier version has of its own (the rest are the article's).
+_REVISION_FIELDS = frozenset(
+    {"title", "text", "content_sha256", "json_key", "raw_key", "raw_offset", "raw_length"}
+    | {"fetched_at", "superseded_at"}
+)
+
+
+def _query(selection: Selection) -> str:
+    """The SQL of the selected records, oldest article first, its versions in order."""
+    where, _ = _where(selection)
+    current = ", ".join(
+        "(select count(*) + 1 from revisions v where v.article_id = a.id) as version"
+        if name == "version"
+        else "null as superseded_at"
+        if name == "superseded_at"
+        else f"a.{name}"
+        for name, _ in FIELDS
+    )
+    query = f"select {current} from articles a where {where}"
+    if selection.all_versions:
+        earlier = ", ".join(
+            f"r.{name}" if name in _REVISION_FIELDS | {"version"} else f"a.{name}"
+            for name, _ in FIELDS
+        )
+        query += (
+            f" union all select {earlier} from (select *, row_number() over "
+            "(partition by article_id order by fetched_at, id) as version from revisions) r "
+            f"join articles a on a.id = r.article_id where {where}"
+        )
+    return f"select * from ({query}) order by first_seen, id, version"
 
 
 def select_articles(
     db: sqlite3.Connection, selection: Selection, progress: Report | None = None
 ) -> Iterator[list[Record]]:
-    """The selected articles in batches of export records, oldest first (first_seen, id).
+    """The selected articles in batches of export records, oldest first (first_seen, id);
+    with `all_versions`, each article's earlier versions too, before its current one.
 
     Rows still pending (their objects wait in the spool, not yet in the store) are never
     selected; duplicates only with `include_duplicates`. `progress` hears of the records
     the consumer has taken (and then the selection is counted first).
     """
-    where, params = _where(selection)
+    _, params = _where(selection)
     total = count_articles(db, selection) if progress else 0
     done = 0
-    columns = ", ".join(name for name, _ in FIELDS)
-    cursor = db.execute(
-        f"select {columns} from articles where {where} order by first_seen, id", params
-    )
+    cursor = db.execute(_query(selection), params)
     try:
         while rows := cursor.fetchmany(BATCH_ROWS):
             yield [_record(row) for row in rows]

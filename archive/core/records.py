@@ -124,14 +124,35 @@ ARTICLE_FIELDS: tuple[Field, ...] = (
 )
 
 
+# What an export adds to each article: which of the article's versions the record is. Not
+# catalog columns: the current text is the article's row, earlier ones its `revisions`.
+VERSION_FIELDS: tuple[Field, ...] = (
+    Field(
+        "version",
+        int,
+        "which text of the article this is: 1 for the first, the current one the highest",
+        nullable=False,
+        document=False,
+        api=False,
+    ),
+    Field(
+        "superseded_at",
+        str,
+        "when a later version replaced this text (null for the current one)",
+        document=False,
+        api=False,
+    ),
+)
+
+
 def document_fields() -> tuple[str, ...]:
     """The names of the fields of a stored article document."""
     return tuple(field.name for field in ARTICLE_FIELDS if field.document)
 
 
 def export_fields() -> tuple[Field, ...]:
-    """The fields `wirearchive export` writes, in order."""
-    return tuple(field for field in ARTICLE_FIELDS if field.export)
+    """The fields `wirearchive export` writes, in order: the article's, then its version's."""
+    return tuple(field for field in ARTICLE_FIELDS if field.export) + VERSION_FIELDS
 
 
 def api_fields() -> tuple[Field, ...]:
