@@ -47,8 +47,17 @@ MEMUSAGE_WARNING_MB = _wirearchive.memory_limit_mb // 2  # the limit: WIREARCHIV
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 URLLENGTH_LIMIT = 2048
 
-# Only http and https: Scrapy would otherwise fetch file:, data:, ftp: and s3: URLs.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+# Only http and https: Scrapy would otherwise fetch file:, data:, ftp: and s3: URLs. Those
+# through Scrapy's HTTP/1.1 handler, which here also keeps each response as received for its
+# WARC record (crawlers/handlers.py).
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.handlers.WireDownloadHandler",
+    "https": "crawlers.handlers.WireDownloadHandler",
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+}
 
 # The address guard resolves and checks every host, on every request and redirect; the
 # resolver checks again at connect time so a DNS answer cannot change in between.

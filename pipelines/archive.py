@@ -28,7 +28,13 @@ from archive.storage.session import ArchiveSession, session_of
 from archive.storage.spool import Spool
 from archive.storage.store import open_store
 from archive.storage.uploader import Uploader, spool_dir
-from archive.storage.warc import CaptureRecords, Earlier, capture_records, payload_sha256
+from archive.storage.warc import (
+    CaptureRecords,
+    Earlier,
+    capture_records,
+    payload_sha256,
+    stored_payload,
+)
 from archive.storage.warcfile import DEFAULT_WARC_BYTES, WarcLocation
 from pipelines.neardup import (
     DEFAULT_SHINGLE_SIZE,
@@ -236,7 +242,7 @@ class ArchivePipeline:
         assert item.article_id and item.content_sha256 and item.article
         if item.duplicate_of:
             await self._confirm_original(item)
-        payload = payload_sha256(item.body)
+        payload = payload_sha256(stored_payload(item))
         # From here to the rows, no await: see the module docstring. In the transaction, so
         # that another process given the same page cannot archive its response meanwhile.
         self.uploader.prepare()
@@ -277,7 +283,7 @@ class ArchivePipeline:
         archived response), else a full response record; no new article version."""
         assert self.catalog is not None and self.uploader is not None
         not_modified = item.status_code == 304
-        payload = None if not_modified else payload_sha256(item.body)
+        payload = None if not_modified else payload_sha256(stored_payload(item))
         self.uploader.prepare()  # what it refers to is read in the transaction: see _archive
         earlier = self.catalog.earlier_capture(item.url, payload)
         if not_modified:
@@ -410,7 +416,9 @@ def capture_row(
         content_type=content_type,
         fetched_at=item.fetched_at,
         payload_sha256=payload,
-        length=earlier["length"] if item.status_code == 304 and earlier else len(item.body),
+        length=earlier["length"]
+        if item.status_code == 304 and earlier
+        else len(stored_payload(item)),
         record_type=records.record_type,
         warc_key=location.key,
         warc_offset=location.offset,

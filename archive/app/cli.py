@@ -407,13 +407,24 @@ def _no_hits(
 @cli.command()
 @click.argument("id_or_url")
 @click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
-@click.option("--raw", is_flag=True, help="The stored HTTP response (status, headers, body).")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="The stored HTTP response as received (status, headers, body before decoding).",
+)
+@click.option(
+    "--decoded",
+    is_flag=True,
+    help="With --raw: the body decoded (gzip, br... undone) and its headers to match.",
+)
 @click.pass_obj
-def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
+def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool, decoded: bool) -> None:
     """Show one article: metadata, captures and text.
 
     ID_OR_URL: an article id, the start of one (6+ characters), or a URL as given to `add`.
     """
+    if decoded and not raw:
+        raise click.UsageError("--decoded goes with --raw")
     catalog = _catalog(obj)
     article = _article(catalog, obj, id_or_url)
     if raw:
@@ -435,7 +446,7 @@ def show(obj: dict[str, str], id_or_url: str, as_json: bool, raw: bool) -> None:
         except StoreError as exc:
             message = f"raw capture {article['raw_key']} unavailable: {exc}"
             raise click.ClickException(message) from None
-        sys.stdout.buffer.write(stored_response(span))
+        sys.stdout.buffer.write(stored_response(span, decoded))
         return
     captures = catalog.captures_of(article["id"])
     revisions = catalog.revisions_of(article["id"])

@@ -27,7 +27,13 @@ class Capture:
     status_code: int | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     request_headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
+    body: bytes = b""  # decoded (Content-Encoding undone): what extraction reads
+    # The response as it came off the wire, for the WARC record (crawlers/handlers.py): the
+    # status line and header lines, CRLF-separated, and the body before content decoding;
+    # None when the download handler did not keep them (the record is then rebuilt from
+    # `status_code`, `headers` and `body`).
+    wire_head: bytes | None = None
+    wire_body: bytes | None = None
     fetched_at: str = ""
     ip_address: str | None = None
     # What the feed, sitemap or API listing said about the post (archive.core.entries.Entry).
@@ -56,7 +62,7 @@ class Capture:
         """Record the outcome of this URL and drop the body that is no longer needed."""
         self.status, self.reason = status, reason
         if status in (FAILED, REFUSED):
-            self.body = b""
+            self.body = self.wire_body = b""
         return self
 
     def result(self) -> dict[str, Any]:

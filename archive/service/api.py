@@ -239,9 +239,16 @@ def article(article_id: str, service: ServiceDep) -> Any:
     },
     summary="An article's raw capture",
 )
-def raw(article_id: str, service: ServiceDep) -> Response:
+def raw(
+    article_id: str,
+    service: ServiceDep,
+    decoded: Annotated[
+        bool, Query(description="the body decoded (gzip, br... undone), headers to match")
+    ] = False,
+) -> Response:
     """The HTTP response the article's text was extracted from, read from its WARC record,
-    as a download that is never rendered on this origin."""
+    as received (the body before content decoding), as a download that is never rendered on
+    this origin."""
     from archive.storage.spool import SpoolError
     from archive.storage.store import StoreError
 
@@ -250,7 +257,7 @@ def raw(article_id: str, service: ServiceDep) -> Response:
     if found is None:
         raise HTTPException(404, f"no article {article_id!r}")
     try:
-        data = service.raw_response(found)
+        data = service.raw_response(found, decoded)
     except KeyError:
         raise HTTPException(404, f"raw capture {found['raw_key']} is missing") from None
     except (StoreError, SpoolError) as exc:

@@ -97,14 +97,16 @@ class Service:
         """A catalog connection for the calling thread, closed when the `with` block ends."""
         return closing(Catalog(self.config.db))
 
-    def raw_response(self, article: dict[str, Any]) -> bytes:
-        """The HTTP response stored for `article`, read from its WARC record.
+    def raw_response(self, article: dict[str, Any], decoded: bool = False) -> bytes:
+        """The HTTP response stored for `article`, read from its WARC record: as received,
+        or `decoded` (archive.storage.warc.stored_response).
 
         Raises KeyError when the record is missing, StoreError/SpoolError when unreadable."""
         from archive.storage.warc import stored_response
 
         key, offset, length = article["raw_key"], article["raw_offset"], article["raw_length"]
-        return stored_response(self._span(key, offset, length, bool(article["pending"])))
+        span = self._span(key, offset, length, bool(article["pending"]))
+        return stored_response(span, decoded)
 
     def captured(self, capture_id: str) -> StoredResponse | None:
         """The response a capture stored (a revisit's: the one it confirms), or None for an

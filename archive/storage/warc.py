@@ -18,7 +18,8 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.warcwriter import WARCWriter
 from zlib_ng import gzip_ng
 
@@ -29,9 +30,10 @@ NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"
 METADATA_TYPE = "application/warc-fields"
 GZIP_LEVEL = 6
 
-# The body Scrapy hands over is already decoded, so the stored headers must not claim otherwise.
+# A response rebuilt from Scrapy's has the decoded body: its headers must not claim otherwise.
 _DROPPED_HEADERS = {"content-length", "content-encoding", "transfer-encoding"}
 _REASONS = {200: "OK", 203: "Non-Authoritative Information", 304: "Not Modified"}
+_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
 
 
 @dataclass(frozen=True)
@@ -73,26 +75,21 @@ def capture_records(
     writer = WARCWriter(out, gzip=False)
     date = _warc_date(capture.fetched_at)
     status = capture.status_code or 200
-    headers = [(k, v) for k, v in capture.headers if k.lower() not in _DROPPED_HEADERS]
-    if status != 304:
-        headers.append(("Content-Length", str(len(capture.body))))
-    http_headers = StatusAndHeaders(
-        f"{status} {_REASONS.get(status, '')}".strip(), headers, protocol="HTTP/1.1"
-    )
+    http_headers, body = _http_response(capture)
     warc_headers = {"WARC-Date": date, **_ip_header(capture)}
     if earlier is None:
         first = writer.create_warc_record(
             capture.url,
             "response",
-            payload=io.BytesIO(capture.body),
-            length=len(capture.body),
+            payload=io.BytesIO(body),
+            length=len(body),
             http_headers=http_headers,
             warc_headers_dict=warc_headers,
         )
     else:
         first = writer.create_revisit_record(
             capture.url,
-            payload_digest(capture.body),
+            payload_digest(body),
             earlier.url,
             _warc_date(earlier.fetched_at),
             http_headers=http_headers,
@@ -127,6 +124,30 @@ def capture_records(
     return CaptureRecords(b"".join(members), _uuid(first_id), first.rec_type, len(members[0]))
 
 
+def stored_payload(capture: Capture) -> bytes:
+    """The body a capture's record keeps: as received (before content decoding) when the
+    download handler kept it, else the decoded one."""
+    if capture.wire_head is not None:
+        return capture.wire_body or b""
+    return capture.body
+
+
+def _http_response(capture: Capture) -> tuple[StatusAndHeaders, bytes]:
+    """The HTTP head and payload of a capture's record: as received (status line, header
+    names, case and order; the body before content decoding, dechunked) when the download
+    handler kept them, else rebuilt from Scrapy's response with the decoded body (and
+    without the headers that would misdescribe it)."""
+    if capture.wire_head is not None:
+        head = io.BytesIO(capture.wire_head + b"\r\n\r\n")
+        return _PARSER.parse(head), stored_payload(capture)
+    status = capture.status_code or 200
+    headers = [(k, v) for k, v in capture.headers if k.lower() not in _DROPPED_HEADERS]
+    if status != 304:
+        headers.append(("Content-Length", str(len(capture.body))))
+    reason = f"{status} {_REASONS.get(status, '')}".strip()
+    return StatusAndHeaders(reason, headers, protocol="HTTP/1.1"), capture.body
+
+
 def _member(writer: WARCWriter, out: io.BytesIO, record: Any) -> bytes:
     """One record as its own gzip member: zlib-ng at level 6 (half of zlib's CPU for files
     1% larger; warcio's level 9 costs twice as much again for 1% smaller files)."""
@@ -154,27 +175,46 @@ class StoredResponse:
 
     url: str
     date: str  # ISO 8601, UTC
-    headers: StatusAndHeaders
-    body: bytes
+    headers: StatusAndHeaders  # as received (records before 0.9: rebuilt, see docs/storage.md)
+    payload: bytes  # the body as stored: as received, before content decoding
+    body: bytes  # the body decoded (Content-Encoding undone): what extraction reads
 
 
 def read_response(data: bytes) -> StoredResponse:
     """The first response record in `data` (a capture's span of a WARC file, or a whole one)."""
     for record in ArchiveIterator(io.BytesIO(data)):
         if record.rec_type == "response":
+            payload = record.raw_stream.read()
             return StoredResponse(
                 url=record.rec_headers.get_header("WARC-Target-URI"),
                 date=iso_date(record.rec_headers.get_header("WARC-Date", "")),
                 headers=record.http_headers,
-                body=record.content_stream().read(),
+                payload=payload,
+                body=_decoded(record.http_headers, payload),
             )
     raise ValueError("no response record here")
 
 
-def stored_response(data: bytes) -> bytes:
-    """The HTTP response kept in a WARC span: status line, headers, blank line, body."""
+def _decoded(headers: StatusAndHeaders, payload: bytes) -> bytes:
+    """`payload` with its Content-Encoding (and any chunked framing) undone, as warcio reads
+    a record's content."""
+    record = ArcWarcRecord("warc", "response", None, io.BytesIO(payload), headers, "", None)
+    return bytes(record.content_stream().read())
+
+
+def stored_response(data: bytes, decoded: bool = False) -> bytes:
+    """The HTTP response kept in a WARC span: status line, headers, blank line, body, as
+    received; `decoded`: with the body decoded and the headers that describe the encoding
+    (Content-Encoding, Transfer-Encoding, Content-Length) replaced by the decoded length."""
     response = read_response(data)
-    return response.headers.to_bytes() + response.body
+    if not decoded:
+        return response.headers.to_bytes() + response.payload
+    headers = [(k, v) for k, v in response.headers.headers if k.lower() not in _DROPPED_HEADERS]
+    headers.append(("Content-Length", str(len(response.body))))
+    status = StatusAndHeaders(
+        response.headers.statusline, headers, protocol=response.headers.protocol
+    )
+    return status.to_bytes() + response.body
 
 
 @dataclass
@@ -205,7 +245,7 @@ def scan_captures(stream: IO[bytes]) -> Iterator[ScannedCapture]:
         if kind in ("response", "revisit"):
             if pending is not None:
                 yield pending
-            body = record.content_stream().read() if kind == "response" else b""
+            body = record.raw_stream.read() if kind == "response" else b""  # as stored
             http = record.http_headers
             refers = headers.get_header("WARC-Refers-To")
             pending = ScannedCapture(

@@ -19,6 +19,7 @@ from twisted.web._newclient import ResponseFailed
 
 from archive.core.clock import now_iso
 from archive.core.items import FAILED, REFUSED, UNCHANGED, Capture
+from crawlers.handlers import WIRE_BODY, WIRE_HEAD
 from crawlers.middlewares.refusals import AddressRefused, CrawlTrap, NotModifiedSkip
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ def capture_response(response: Response, source: str) -> Capture:
         headers=header_pairs(response.headers),
         request_headers=header_pairs(request.headers) if request is not None else [],
         body=response.body,
+        wire_head=response.meta.get(WIRE_HEAD),
+        wire_body=response.meta.get(WIRE_BODY),
         fetched_at=now_iso(),
         ip_address=str(response.ip_address) if response.ip_address else None,
     )

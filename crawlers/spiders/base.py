@@ -29,6 +29,7 @@ from archive.core.entries import Entry
 from archive.core.items import SKIPPED, UNCHANGED, Capture
 from archive.storage.session import session_of
 from crawlers.extensions.runstats import TRANSIENT_ERRORS
+from crawlers.handlers import WIRE_HEAD
 from crawlers.middlewares.capture import (
     capture_failure,
     capture_response,
@@ -204,6 +205,7 @@ class SourceSpider(scrapy.Spider):
                 status_code=304,
                 headers=header_pairs(response.headers),
                 request_headers=header_pairs(request_of(response).headers),
+                wire_head=response.meta.get(WIRE_HEAD),
                 fetched_at=now_iso(),
             ).settle(UNCHANGED, "not modified (HTTP 304)")
             capture.article_id = response.meta.get("wa_known_article")
