@@ -880,10 +880,12 @@ def reextract(obj: dict[str, Any], since: str | None, source: str | None) -> Non
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
+    type=click.Choice(["jsonl", "csv", "parquet", "wacz"]),
     default="jsonl",
     show_default=True,
-    help="One JSON object a line, CSV with a header, or Parquet (to a file or a pipe).",
+    help="One JSON object a line, CSV with a header, Parquet (to a file or a pipe), or a "
+    "WACZ web archive package of the articles' captures (to a file: -o FILE.wacz) that "
+    "ReplayWeb.page and pywb replay.",
 )
 @click.option(
     "--since", callback=_day, help="Only articles published on or after DATE (a UTC day)."
@@ -930,6 +932,8 @@ def export(
 
     if output == "-" and fmt == "parquet" and sys.stdout.isatty():
         raise click.ClickException("Parquet is binary: give -o FILE or pipe the output")
+    if fmt == "wacz" and (output == "-" or all_versions):
+        raise click.UsageError("--format wacz writes a file (-o FILE.wacz), of current versions")
     selection = Selection(since, until, source, cluster_id, include_duplicates, all_versions)
     what = "versions" if all_versions else "articles"
     with ProgressLine("export") as line:
@@ -944,10 +948,18 @@ def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress
 
     from archive.app.export import WRITERS, select_articles
 
-    batches = select_articles(_catalog(obj).db.conn, selection, progress)
+    catalog = _catalog(obj)
+    batches = select_articles(catalog.db.conn, selection, progress)
+    if fmt == "wacz":
+        from archive.app.wacz import write_wacz
+
+        store, spool = _store_and_spool(obj)
+        writers = {"wacz": lambda rows, sink: write_wacz(rows, sink, catalog, store, spool)}
+    else:
+        writers = WRITERS
     if output == "-":
         try:
-            count = WRITERS[fmt](batches, sys.stdout.buffer)
+            count = writers[fmt](batches, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         except BrokenPipeError:  # the reader stopped early (`| head`): no traceback
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -956,7 +968,7 @@ def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress
         partial = Path(f"{output}.part")
         try:
             with partial.open("wb") as sink:
-                count = WRITERS[fmt](batches, sink)
+                count = writers[fmt](batches, sink)
             partial.replace(output)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc}") from None
