@@ -71,8 +71,10 @@ class ArchivePipeline:
         upload_workers: int = DEFAULTS.upload_workers,
         redis_url: str | None = None,
         warc_seconds: float = 0.0,
+        info: dict[str, str | None] | None = None,
     ) -> None:
         self.session = session
+        self.info = info or {}  # for the warcinfo records (archive.storage.warc)
         self.db_path = session.db_path
         self.store_uri = store_uri
         self.near = (threshold, shingle_size)
@@ -101,6 +103,11 @@ class ArchivePipeline:
             upload_workers=settings.getint("WIREARCHIVE_UPLOAD_WORKERS"),
             redis_url=settings.get("WIREARCHIVE_REDIS") or None,
             warc_seconds=settings.getfloat("WIREARCHIVE_WARC_SECONDS", 0.0),
+            info={
+                "operator": settings.get("WIREARCHIVE_OPERATOR"),
+                "description": settings.get("WIREARCHIVE_DESCRIPTION"),
+                "http-header-user-agent": settings.get("USER_AGENT"),
+            },
         )
         pipeline.crawler = crawler
         return pipeline
@@ -119,6 +126,9 @@ class ArchivePipeline:
         # by its last.
         self.uploader = self.session.use_uploader(self._uploader)
         self.uploader.listeners.append(self._stored)
+        spider = self.crawler.spider if self.crawler is not None else None
+        source = getattr(getattr(spider, "source", None), "name", None)
+        self.uploader.warc.sources.add(str(source or getattr(spider, "name", "?")))
 
     def _uploader(self) -> Uploader:
         store = open_store(self.store_uri)
@@ -131,6 +141,7 @@ class ArchivePipeline:
             interval,
             workers,
             warc_seconds=warc_seconds,
+            info=self.info,
         )
 
     def _stored(self, upload: Any) -> None:
@@ -327,7 +338,8 @@ class ArchivePipeline:
             "article-key": json_key,
         }
         refers = Earlier(earlier["id"], earlier["url"], earlier["fetched_at"]) if earlier else None
-        return capture_records(item, metadata, refers)
+        assert self.uploader is not None
+        return capture_records(item, metadata, refers, self.uploader.warc.warcinfo_id)
 
     async def _confirm_original(self, item: Capture) -> None:
         """Point `duplicate_of` only at an archived article: if the original of this run failed

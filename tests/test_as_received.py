@@ -23,7 +23,7 @@ from warcio.warcwriter import WARCWriter
 
 from archive.core.items import Capture
 from archive.storage.warc import capture_records, read_response, scan_captures
-from tests.conftest import Archive
+from tests.conftest import Archive, archive_env
 from tests.support.site import PAGES, SEED
 
 PAGE = SEED.read_bytes()
@@ -194,3 +194,28 @@ def test_both_record_formats_read_back_alike(received: bool):
     [scanned] = list(scan_captures(io.BytesIO(records.data)))
     assert scanned.length == len(response.payload)
     assert scanned.payload_sha256 == hashlib.sha256(response.payload).hexdigest()
+
+
+def test_every_record_names_the_warcinfo_that_says_who_made_it(tmp_path, origin):
+    archive = Archive(
+        tmp_path,
+        archive_env(
+            tmp_path,
+            WIREARCHIVE_OPERATOR="Wire Watch desk <desk@example.org>",
+            WIREARCHIVE_DESCRIPTION="Reposts of wire stories",
+        ),
+    )
+    code, results = archive.add(f"{origin}/gzip.html")
+    assert code == 0, results
+    [path] = list(archive.objects.rglob("*.warc.gz"))
+    with open(path, "rb") as stream:
+        records = [(r, r.content_stream().read()) for r in ArchiveIterator(stream)]
+    (info, block), *rest = records
+    fields = dict(line.split(": ", 1) for line in block.decode().splitlines() if line)
+    assert info.rec_type == "warcinfo" and rest
+    assert fields["operator"] == "Wire Watch desk <desk@example.org>"
+    assert fields["description"] == "Reposts of wire stories"
+    assert fields["robots"] == "obey" and fields["sources"] == "on-demand"
+    assert fields["software"].startswith("wirearchive/") and "http-header-user-agent" in fields
+    warcinfo_id = info.rec_headers.get_header("WARC-Record-ID")
+    assert {r.rec_headers.get_header("WARC-Warcinfo-ID") for r, _ in rest} == {warcinfo_id}

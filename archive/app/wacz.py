@@ -29,10 +29,11 @@ from surt import surt
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.storage.spool import read_span
-from archive.storage.warc import warcinfo_record
+from archive.storage.warc import package_version, warcinfo_record
 
 WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"
+WARCINFO_MAX = 64 * 1024  # bytes read for the warcinfo record that opens a WARC file
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
 
 
@@ -78,6 +79,7 @@ class Package:
             "status text, digest text)"
         )
         self._index.execute("create table lines (key text, line text)")
+        self._index.execute("create table infos (key text primary key)")
         self._pages = open(Path(self._work.name) / "pages.jsonl", "w+b")  # noqa: SIM115
         self._zip = zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True)
         info = zipfile.ZipInfo(f"archive/{WARC_NAME}", _zip_time())
@@ -120,6 +122,7 @@ class Package:
                     [found["id"]],
                 ).fetchone()
         key, offset, length = capture["warc_key"], capture["warc_offset"], capture["warc_length"]
+        self._copy_warcinfo(key)
         data = read_span(self.store, self.spool, key, offset, length)
         record = next(iter(ArchiveIterator(io.BytesIO(data))))
         headers, http = record.rec_headers, record.http_headers
@@ -151,6 +154,19 @@ class Package:
         key = f"{surt(url)} {_timestamp(headers.get_header('WARC-Date'))}"
         self._index.execute("insert into lines values (?, ?)", [key, f"{key} {json.dumps(fields)}"])
 
+    def _copy_warcinfo(self, key: str) -> None:
+        """Copy the warcinfo record that opens the WARC file `key`, once: the records copied
+        from it name it (WARC-Warcinfo-ID)."""
+        if self._index.execute("select 1 from infos where key = ?", [key]).fetchone():
+            return
+        self._index.execute("insert into infos values (?)", [key])
+        head = read_span(self.store, self.spool, key, 0, WARCINFO_MAX)
+        records = ArchiveIterator(io.BytesIO(head))
+        first = next(iter(records), None)
+        if first is not None and first.rec_type == "warcinfo":
+            records.read_to_end(first)
+            self._warc.write(head[: records.get_record_length()])
+
     def close(self) -> None:
         """Write the index, the page list and the datapackage; the package is complete."""
         self._warc_entry.close()
@@ -166,7 +182,7 @@ class Package:
             "wacz_version": WACZ_VERSION,
             "title": self.title,
             "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "software": f"wirearchive {_version()}",
+            "software": f"wirearchive {package_version('wirearchive')}",
             "resources": resources,
         }
         data = json.dumps(package, indent=2).encode()
@@ -235,12 +251,3 @@ def _zip_time() -> tuple[int, int, int, int, int, int]:
 def _timestamp(warc_date: str) -> str:
     """A WARC-Date as the 14 digits of a CDXJ line."""
     return "".join(c for c in warc_date if c.isdigit())[:14]
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("wirearchive")
-    except PackageNotFoundError:
-        return "unknown"

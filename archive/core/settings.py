@@ -457,6 +457,20 @@ class Settings:
         "Queue the sources' start requests in the Redis frontier and fetch nothing; set by "
         "`wirearchive seed`.",
     )
+    # Who made the archive: written into the warcinfo record that opens each WARC file.
+    operator: str | None = _setting(
+        "WIREARCHIVE_OPERATOR",
+        STR,
+        None,
+        "The person or organisation running the crawls (a name, and how to reach them), "
+        "for the warcinfo records of the WARC files.",
+    )
+    description: str | None = _setting(
+        "WIREARCHIVE_DESCRIPTION",
+        STR,
+        None,
+        "What the archive is, for the warcinfo records of the WARC files.",
+    )
     # The HTTP service (`wirearchive serve`).
     api_token: str | None = _setting(
         "WIREARCHIVE_API_TOKEN",

@@ -61,11 +61,12 @@ class Uploader:
         workers: int = 4,
         commit_delay: float = COMMIT_DELAY,
         warc_seconds: float = 0.0,
+        info: dict[str, str | None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.spool = spool
-        self.warc = WarcFile(spool, warc_bytes, warc_seconds)
+        self.warc = WarcFile(spool, warc_bytes, warc_seconds, info)
         # Told after each upload round, once its rows are committed as no longer pending.
         self.listeners: list[Callable[[Upload], None]] = []
         self.interval = interval
@@ -112,8 +113,10 @@ class Uploader:
 
     def append(self, records: CaptureRecords) -> WarcLocation:
         """Append a capture's records to the WARC file, in the open transaction (opened if
-        none is): its rows must follow with no await in between, or `undo` it."""
-        self.prepare()
+        none is): its rows must follow with no await in between, or `undo` it. `prepare`
+        first, then build the records: they name the warcinfo of the file they go into,
+        and nothing rotates it in between."""
+        self.begin()
         location = self.warc.append(records)
         self._first = self._first or location
         return location

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -25,7 +26,6 @@ from zlib_ng import gzip_ng
 
 from archive.core.items import Capture
 
-SOFTWARE = "wirearchive/0.1 (warcio)"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.0/revisit/server-not-modified"
 METADATA_TYPE = "application/warc-fields"
 GZIP_LEVEL = 6
@@ -66,17 +66,22 @@ def payload_digest(body: bytes) -> str:
 
 
 def capture_records(
-    capture: Capture, metadata: Mapping[str, str | None], earlier: Earlier | None = None
+    capture: Capture,
+    metadata: Mapping[str, str | None],
+    earlier: Earlier | None = None,
+    warcinfo_id: str | None = None,
 ) -> CaptureRecords:
     """The WARC records of one capture; `metadata` fields that are None are left out. With
     `earlier`, the response is a revisit record (server-not-modified for a 304,
-    identical-payload-digest otherwise)."""
+    identical-payload-digest otherwise). `warcinfo_id`: the WARC-Record-ID of the warcinfo
+    record of the file they go into, named by each of them."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=False)
     date = _warc_date(capture.fetched_at)
     status = capture.status_code or 200
     http_headers, body = _http_response(capture)
-    warc_headers = {"WARC-Date": date, **_ip_header(capture)}
+    info = {"WARC-Warcinfo-ID": warcinfo_id} if warcinfo_id else {}
+    warc_headers = {"WARC-Date": date, **info, **_ip_header(capture)}
     if earlier is None:
         first = writer.create_warc_record(
             capture.url,
@@ -109,7 +114,7 @@ def capture_records(
             [("Host", parts.netloc), *capture.request_headers],
             is_http_request=True,
         ),
-        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": first_id},
+        warc_headers_dict={"WARC-Date": date, **info, "WARC-Concurrent-To": first_id},
     )
     fields = "".join(f"{k}: {v}\r\n" for k, v in metadata.items() if v is not None).encode()
     meta = writer.create_warc_record(
@@ -118,7 +123,7 @@ def capture_records(
         payload=io.BytesIO(fields),
         length=len(fields),
         warc_content_type=METADATA_TYPE,
-        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": first_id},
+        warc_headers_dict={"WARC-Date": date, **info, "WARC-Concurrent-To": first_id},
     )
     members = [_member(writer, out, record) for record in (first, request, meta)]
     return CaptureRecords(b"".join(members), _uuid(first_id), first.rec_type, len(members[0]))
@@ -157,16 +162,43 @@ def _member(writer: WARCWriter, out: io.BytesIO, record: Any) -> bytes:
     return gzip_ng.compress(out.getvalue(), compresslevel=GZIP_LEVEL, mtime=0)
 
 
-def warcinfo_record(filename: str) -> bytes:
-    """The warcinfo record that opens each WARC file."""
+def warcinfo_record(
+    filename: str, info: Mapping[str, str | None] | None = None, record_id: str | None = None
+) -> bytes:
+    """The warcinfo record that opens each WARC file: the software and format, the robots
+    policy, and `info` (operator, description, user agent, sources: those that are set);
+    `record_id` is its WARC-Record-ID (a new one when None), which every record of the file
+    names in its WARC-Warcinfo-ID."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=True)
-    writer.write_record(
-        writer.create_warcinfo_record(
-            filename, {"software": SOFTWARE, "format": "WARC File Format 1.0"}
-        )
-    )
+    software = [f"{name}/{package_version(name)}" for name in ("wirearchive", "warcio")]
+    fields = {
+        "software": " ".join(software),
+        "format": "WARC File Format 1.0",
+        "conformsTo": "http://bibnum.bnf.fr/WARC/WARC_ISO_28500_version1_latestdraft.pdf",
+        "robots": "obey",  # robots.txt is always obeyed (RFC 9309)
+        **{name: value for name, value in (info or {}).items() if value},
+    }
+    record = writer.create_warcinfo_record(filename, fields)
+    if record_id is not None:
+        record.rec_headers.replace_header("WARC-Record-ID", record_id)
+    writer.write_record(record)
     return out.getvalue()
+
+
+def new_record_id() -> str:
+    """A WARC-Record-ID: a UUID URN in angle brackets."""
+    return _record_id(str(uuid.uuid4()))
+
+
+def package_version(package: str) -> str:
+    """The installed version of `package` ("unknown" for a checkout not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:  # a checkout run without installing it
+        return "unknown"
 
 
 @dataclass

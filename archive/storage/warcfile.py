@@ -16,7 +16,7 @@ from typing import IO
 
 from archive.core.settings import DEFAULTS
 from archive.storage.spool import OPEN_SUFFIX, TMP_PREFIX, Spool
-from archive.storage.warc import CaptureRecords, record_groups, warcinfo_record
+from archive.storage.warc import CaptureRecords, new_record_id, record_groups, warcinfo_record
 
 DEFAULT_WARC_BYTES = DEFAULTS.warc_bytes
 
@@ -38,7 +38,11 @@ class WarcFile:
     """
 
     def __init__(
-        self, spool: Spool, max_bytes: int = DEFAULT_WARC_BYTES, max_seconds: float = 0.0
+        self,
+        spool: Spool,
+        max_bytes: int = DEFAULT_WARC_BYTES,
+        max_seconds: float = 0.0,
+        info: dict[str, str | None] | None = None,
     ) -> None:
         if max_bytes < 1:
             raise ValueError("the WARC size limit must be positive")
@@ -50,6 +54,17 @@ class WarcFile:
         self._key: str | None = None
         self._serial = 0
         self._run = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+        # What the warcinfo record of each file says (warc.warcinfo_record); `sources` grows
+        # as the run's crawlers open.
+        self.info = dict(info or {})
+        self.sources: set[str] = set()
+        self._warcinfo_id = new_record_id()
+
+    @property
+    def warcinfo_id(self) -> str:
+        """The WARC-Record-ID of the warcinfo record of the file the next append goes into
+        (the open one, or the one it will open)."""
+        return self._warcinfo_id
 
     def append(self, records: CaptureRecords) -> WarcLocation:
         """Write a capture's records; where its first record landed. The bytes reach the OS
@@ -85,6 +100,7 @@ class WarcFile:
         key, file = self._key, self._file
         assert key is not None
         self._file = self._key = None
+        self._warcinfo_id = new_record_id()  # the next file's
         file.flush()
         os.fsync(file.fileno())
         path = self.spool.path(key)
@@ -107,7 +123,8 @@ class WarcFile:
         file = os.fdopen(fd, "wb")
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.rename(tmp, path.with_name(path.name + OPEN_SUFFIX))
-        file.write(warcinfo_record(name))
+        info = self.info | {"sources": ", ".join(sorted(self.sources)) or None}
+        file.write(warcinfo_record(name, info, self._warcinfo_id))
         file.flush()
         self._file, self._key, self._opened = file, key, time.monotonic()
 
