@@ -15,7 +15,7 @@ from urllib.request import urlopen
 import pytest
 
 from tests.conftest import TELESCOPE
-from tests.support.helpers import free_port
+from tests.support.helpers import free_port, stop_process
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +45,7 @@ def served(small_archive) -> Iterator[tuple[str, dict]]:
                 time.sleep(0.2)
         yield base, ids
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=10)
         log.close()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.helpers import free_port
+from tests.support.helpers import free_port, stop_process
 
 START_TIMEOUT = 30.0
 
@@ -55,12 +55,7 @@ def serve(root: Path, env: dict[str, str]) -> Iterator[Server]:
 
 def stop(server: Server) -> None:
     """SIGTERM the server and wait for it (SIGKILL after 15 s)."""
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    stop_process(server.process)
 
 
 def _wait_until_up(server: Server) -> None:

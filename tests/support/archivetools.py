@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.helpers import free_port
+from tests.support.helpers import free_port, stop_process
 
 TOOLS = ("pywb==2.10.0", "wacz==0.6.0")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wirearchive-tests"
@@ -74,9 +74,5 @@ def pywb(root: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()

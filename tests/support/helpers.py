@@ -48,6 +48,16 @@ def count(db: Path, table_and_filter: str, missing_ok: bool = False) -> int:
         return 0
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float = 15) -> None:
+    """SIGTERM `process` and wait for it (SIGKILL after `timeout` seconds)."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on (at the moment of asking)."""
     with socket.socket() as sock:
