@@ -367,3 +367,28 @@ def test_a_taken_port_is_one_clear_line(server: Server, tmp_path: Path):
     assert proc.returncode == 1, proc.stderr
     assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in proc.stderr
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_serving_beyond_loopback_without_a_token_warns(tmp_path: Path):
+    # On a taken port, so that the command ends right after its checks.
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        runs = {}
+        for name, host, extra in (
+            ("open", "0.0.0.0", {}),
+            ("token", "0.0.0.0", {"WIREARCHIVE_API_TOKEN": "t0ken"}),
+            ("loopback", "127.0.0.1", {}),
+        ):
+            runs[name] = subprocess.run(
+                [sys.executable, "-m", "archive", "serve", "--host", host, "--port", port],
+                env=archive_env(tmp_path / name, **extra),
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stderr
+    assert runs["open"].startswith("warning: serving on 0.0.0.0 without WIREARCHIVE_API_TOKEN")
+    assert "warning" not in runs["token"] and "warning" not in runs["loopback"]
+    assert all("Address already in use" in err for err in runs.values()), runs

@@ -1049,10 +1049,27 @@ def serve(obj: dict[str, Any], host: str, port: int) -> None:
     from archive.service.service import ServiceConfig
 
     checked_settings(obj)
+    config = ServiceConfig.from_settings(obj["settings"])
+    if config.token is None and not _loopback(host):
+        click.echo(
+            f"warning: serving on {host} without WIREARCHIVE_API_TOKEN: anyone who can reach "
+            "it can have URLs archived (set a token, see docs/api.md)",
+            err=True,
+        )
     try:
-        run_server(ServiceConfig.from_settings(obj["settings"]), host, port)
+        run_server(config, host, port)
     except ServeError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` (an address or name to bind to) is only reachable from this machine."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _store_and_spool(obj: dict[str, Any]) -> tuple[Any, Any]:
