@@ -9,8 +9,8 @@ with any chunked framing as it came, as warcio keeps it), in the request's meta 
 `WIRE_BODY`), where capture building finds them (crawlers/middlewares/capture.py).
 
 It reaches into Scrapy's HTTP/1.1 handler (private classes: the parser, the protocol and the
-agent), as Scrapy's own lenient parser does; pyproject.toml pins Scrapy to the minor version
-it is tested with.
+connection factory), as Scrapy's own lenient parser does; pyproject.toml pins Scrapy to the minor
+version it is tested with.
 """
 
 from __future__ import annotations
