@@ -98,3 +98,18 @@ def test_pywb_replays_every_url_and_every_capture(exported, tmp_path):
             for timestamp, body in zip(sorted(captures[url]), expected, strict=True):
                 replayed = requests.get(f"{base}/news/{timestamp}id_/{url}", timeout=60)
                 assert (replayed.status_code, replayed.content) == (200, body), (url, timestamp)
+
+
+def test_a_missing_warc_file_is_one_clear_error_and_no_package(archive: Archive, test_site):
+    origin, _ = test_site
+    assert archive.add(f"{origin}/pages/{TELESCOPE}")[0] == 0
+    for warc in archive.objects.rglob("*.warc.gz"):
+        warc.unlink()
+    out = archive.root / "broken.wacz"
+    proc = archive.run("export", "--format", "wacz", "-o", str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "cannot package the captures: the WARC file raw/" in proc.stderr
+    assert "is neither in the store nor in the spool" in proc.stderr
+    assert not out.exists() and not out.with_name("broken.wacz.part").exists()
+    usage = archive.run("export", "--format", "wacz")
+    assert usage.returncode == 2 and "-o FILE.wacz" in usage.stderr

@@ -947,12 +947,11 @@ def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress
     from pathlib import Path
 
     from archive.app.export import WRITERS, select_articles
+    from archive.app.wacz import PackageError, write_wacz
 
     catalog = _catalog(obj)
     batches = select_articles(catalog.db.conn, selection, progress)
     if fmt == "wacz":
-        from archive.app.wacz import write_wacz
-
         store, spool = _store_and_spool(obj)
         writers = {"wacz": lambda rows, sink: write_wacz(rows, sink, catalog, store, spool)}
     else:
@@ -972,6 +971,8 @@ def _export(obj: dict[str, str], fmt: str, selection: Any, output: str, progress
             partial.replace(output)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc}") from None
+        except PackageError as exc:
+            raise click.ClickException(f"cannot package the captures: {exc}") from None
         finally:  # whatever stopped the export, no half-written file is left
             partial.unlink(missing_ok=True)
     return count

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from surt import surt
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.storage.spool import read_span
@@ -35,6 +34,10 @@ WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"
 WARCINFO_MAX = 64 * 1024  # bytes read for the warcinfo record that opens a WARC file
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages", "hasText": True}
+
+
+class PackageError(Exception):
+    """A capture the package needs cannot be read (its WARC file is not in the store)."""
 
 
 class _Hashed(io.RawIOBase):
@@ -123,7 +126,13 @@ class Package:
                 ).fetchone()
         key, offset, length = capture["warc_key"], capture["warc_offset"], capture["warc_length"]
         self._copy_warcinfo(key)
-        data = read_span(self.store, self.spool, key, offset, length)
+        try:
+            data = read_span(self.store, self.spool, key, offset, length)
+        except KeyError:
+            raise PackageError(
+                f"the WARC file {key} of capture {capture['id']} is neither in the store nor "
+                "in the spool"
+            ) from None
         record = next(iter(ArchiveIterator(io.BytesIO(data))))
         headers, http = record.rec_headers, record.http_headers
         offset = self._warc.size
@@ -151,7 +160,7 @@ class Package:
                 fields |= dict(zip(names, original, strict=True))
             else:
                 fields["mime"] = "warc/revisit"
-        key = f"{surt(url)} {_timestamp(headers.get_header('WARC-Date'))}"
+        key = f"{_surt(url)} {_timestamp(headers.get_header('WARC-Date'))}"
         self._index.execute("insert into lines values (?, ?)", [key, f"{key} {json.dumps(fields)}"])
 
     def _copy_warcinfo(self, key: str) -> None:
@@ -160,7 +169,10 @@ class Package:
         if self._index.execute("select 1 from infos where key = ?", [key]).fetchone():
             return
         self._index.execute("insert into infos values (?)", [key])
-        head = read_span(self.store, self.spool, key, 0, WARCINFO_MAX)
+        try:
+            head = read_span(self.store, self.spool, key, 0, WARCINFO_MAX)
+        except KeyError:
+            return  # its captures say so (_copy)
         records = ArchiveIterator(io.BytesIO(head))
         first = next(iter(records), None)
         if first is not None and first.rec_type == "warcinfo":
@@ -193,7 +205,10 @@ class Package:
         self.discard()
 
     def discard(self) -> None:
-        """Drop the temporary files (the package itself is the caller's)."""
+        """Drop the temporary files, and let go of the package (the caller's to keep, or to
+        delete when it is not complete)."""
+        self._warc_entry.close()
+        self._zip.close()
         self._pages.close()
         self._index.close()
         self._work.cleanup()
@@ -246,6 +261,14 @@ def _info(path: str, deflate: bool = True) -> zipfile.ZipInfo:
 def _zip_time() -> tuple[int, int, int, int, int, int]:
     now = datetime.now(UTC)
     return (now.year, now.month, now.day, now.hour, now.minute, now.second)
+
+
+def _surt(url: str) -> str:
+    """The index key of `url`, as pywb and cdxj-indexer make it (surt: imported here, as it
+    loads tldextract and requests)."""
+    from surt import surt
+
+    return str(surt(url))
 
 
 def _timestamp(warc_date: str) -> str:
