@@ -183,6 +183,29 @@ def test_bad_bodies_are_422(server: Server, body: bytes):
 
 
 @pytest.mark.parametrize(
+    "kind", [None, "application/x-www-form-urlencoded", "text/plain; charset=utf-8"]
+)
+def test_a_body_not_sent_as_json_is_415(server: Server, kind: str | None):
+    body = b'{"url": "https://example.com/"}'
+    request = requests.Request("POST", server.url("/api/archive"), data=body, headers=AUTH)
+    prepared = request.prepare()
+    prepared.headers.pop("Content-Type", None)
+    if kind:
+        prepared.headers["Content-Type"] = kind
+    with requests.Session() as session:
+        response = session.send(prepared, timeout=30)
+    assert response.status_code == 415, response.text
+    assert response.json()["detail"].startswith("send the body as JSON")
+    typed = requests.post(
+        server.url("/api/archive"),
+        data=body,
+        headers=AUTH | {"Content-Type": "application/json; charset=utf-8"},
+        timeout=30,
+    )
+    assert typed.status_code != 415
+
+
+@pytest.mark.parametrize(
     ("path", "params", "status"),
     [
         ("/api/jobs/no-such-job", {}, 404),

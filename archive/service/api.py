@@ -46,6 +46,7 @@ SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Error, "description": "The body cannot be decoded (not UTF-8 JSON)."},
     401: {"model": Error, "description": "The server has a token, and it was not given."},
     413: {"model": Error, "description": "The body is over 2 MiB (counted as received)."},
+    415: {"model": Error, "description": "The body is not sent as application/json."},
     429: _retry_after("Too many submissions from this client in the last minute."),
     503: _retry_after("The job queue is full."),
 }
@@ -90,6 +91,17 @@ def admitted(
         )
 
 
+def json_body(request: Request) -> None:
+    """415 unless the body is declared JSON (Content-Type application/json, or +json): a
+    form post or a body without a type would otherwise be read as a missing field."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise HTTPException(
+            415,
+            f"send the body as JSON (Content-Type: application/json), not {kind or 'untyped'}",
+        )
+
+
 async def refusals(service: Service, urls: list[str]) -> list[tuple[int, str, str]]:
     """(index, url, reason) of each URL the address guard refuses."""
     reasons = await asyncio.gather(*(service.refusal(url) for url in urls))
@@ -111,7 +123,7 @@ def queue_job(service: Service, urls: list[str]) -> dict[str, Any]:
     status_code=202,
     response_model=JobOut,
     responses=SUBMIT_ERRORS,
-    dependencies=[Depends(admitted)],
+    dependencies=[Depends(admitted), Depends(json_body)],
     summary="Archive URLs",
 )
 async def archive(body: ArchiveRequest, response: Response, service: ServiceDep) -> Any:
