@@ -124,8 +124,8 @@ def test_bad_inputs_get_a_clear_status_and_leave_nothing_behind(archive, test_si
     # machine.
     archive.env["WIREARCHIVE_DOWNLOAD_TIMEOUT"] = "6"
     expected = {
-        "not a url": ("refused", "invalid URL"),
-        "http://": ("refused", "invalid URL"),
+        "not a url": ("refused", "invalid URL: no scheme (expected http:// or https://)"),
+        "http://": ("refused", "invalid URL: no host"),
         "file:///etc/passwd": ("refused", "scheme file"),
         "data:text/html,<p>hi</p>": ("refused", "scheme data"),
         "ftp://ftp.example.com/file.html": ("refused", "scheme ftp"),
@@ -149,6 +149,7 @@ def test_bad_inputs_get_a_clear_status_and_leave_nothing_behind(archive, test_si
         assert results[url]["status"] == status, (url, results[url])
         assert reason in results[url]["reason"], (url, results[url])
         assert results[url]["id"] is None
+    assert "final_url" not in results["http://"]  # not Scrapy's "http:///"
     # Nothing half-written: no rows, no objects.
     assert count(archive.db, "articles") == 0
     assert count(archive.db, "captures") == 0

@@ -7,11 +7,13 @@ from typing import Any
 
 import scrapy
 
-from archive.core.addresses import check_length
+from archive.core.addresses import AddressPolicy, check_url
 from archive.core.entries import Entry
 from archive.core.items import REFUSED, Capture
 from crawlers.sources import Source
 from crawlers.spiders.base import SourceSpider
+
+ANY_ADDRESS = AddressPolicy(allow=True)  # shape checks only: addresses are the guard's
 
 
 class UrlsSpider(SourceSpider):
@@ -39,7 +41,10 @@ class UrlsSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request | Capture]:
         for url in self.start_list:
-            if reason := check_length(url):  # Scrapy's UrlLengthMiddleware would drop it silently
+            # The URL's shape (scheme, host, length...) before Scrapy sees it: its messages
+            # would name its own escaping, and UrlLengthMiddleware drops long ones silently.
+            # Addresses are the guard's, under the crawl's policy.
+            if reason := check_url(url, ANY_ADDRESS):
                 yield Capture(input_url=url, url=url, source=self.source.name).settle(
                     REFUSED, reason
                 )
