@@ -8,6 +8,7 @@ paragraph added or removed is one change and the rest of the text lines up again
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -94,21 +95,31 @@ def counts(spans: list[Span]) -> tuple[int, int]:
     return added, removed
 
 
+def paragraphs(spans: list[Span], mark: Callable[[str, str], str]) -> list[tuple[str, bool]]:
+    """The new text's paragraphs with the changes marked, each with whether it holds a change:
+    `mark(op, words)` renders each run of words within one paragraph (removed ones too)."""
+    lines: list[tuple[list[str], list[bool]]] = [([], [])]
+    for span in spans:
+        for n, piece in enumerate(span.text.split(_BREAK)):
+            if n:
+                lines.append(([], []))
+            if piece.strip():
+                lines[-1][0].append(mark(span.op, piece.strip()))
+                lines[-1][1].append(span.op != EQUAL)
+    return [(" ".join(parts), any(flags)) for parts, flags in lines if parts]
+
+
+def _wdiff(op: str, words: str) -> str:
+    return words if op == EQUAL else f"[-{words}-]" if op == DELETE else f"{{+{words}+}}"
+
+
 def marked(spans: list[Span]) -> str:
     """The new text with the changes marked as `wdiff` does, readable without colour:
     [-removed words-] and {+added words+}, each paragraph's own marks closed within it."""
-    parts = []
-    for span in spans:
-        if span.op == EQUAL:
-            parts.append(span.text)
-            continue
-        opening, closing = ("[-", "-]") if span.op == DELETE else ("{+", "+}")
-        pieces = span.text.split(_BREAK)
-        parts.append(_BREAK.join(f"{opening}{p}{closing}" if p else p for p in pieces))
-    return re.sub(r" ?\n ?", _BREAK, " ".join(parts))
+    return _BREAK.join(text for text, _ in paragraphs(spans, _wdiff))
 
 
-def changed_paragraphs(spans: list[Span]) -> list[str]:
-    """The paragraphs of `marked(spans)` that hold a change, in order: what a reader of a
-    long article needs to see of a small edit."""
-    return [p for p in marked(spans).split("\n") if "[-" in p or "{+" in p]
+def changed_paragraphs(spans: list[Span], mark: Callable[[str, str], str] = _wdiff) -> list[str]:
+    """The paragraphs that hold a change, marked (as `wdiff` does, unless `mark` says how), in
+    order: what a reader of a long article needs to see of a small edit."""
+    return [text for text, changes in paragraphs(spans, mark) if changes]

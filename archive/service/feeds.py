@@ -7,7 +7,7 @@ from xml.etree import ElementTree as ET
 
 from markupsafe import escape
 
-from archive.core.worddiff import DELETE, EQUAL, Span
+from archive.core.worddiff import DELETE, EQUAL, changed_paragraphs
 from archive.storage.edits import Diff
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -55,21 +55,13 @@ def _entry(edit: Diff, base_url: str) -> ET.Element:
 def marked_html(edit: Diff) -> list[str]:
     """The changed paragraphs of the title and text as HTML: <del> and <ins> around what was
     removed and added, escaped (a page's text never becomes markup)."""
-    paragraphs = _paragraphs(edit.title) if edit.title_changed else []
-    return paragraphs + _paragraphs(edit.text)
+    title = changed_paragraphs(edit.title, _html) if edit.title_changed else []
+    return title + changed_paragraphs(edit.text, _html)
 
 
-def _paragraphs(spans: list[Span]) -> list[str]:
-    lines: list[list[str]] = [[]]
-    for span in spans:
-        tag = None if span.op == EQUAL else ("del" if span.op == DELETE else "ins")
-        for n, piece in enumerate(span.text.split("\n")):
-            if n:
-                lines.append([])
-            if piece.strip():
-                text = str(escape(piece.strip()))
-                lines[-1].append(f"<{tag}>{text}</{tag}>" if tag else text)
-    return [" ".join(line) for line in lines if any("<ins>" in p or "<del>" in p for p in line)]
+def _html(op: str, words: str) -> str:
+    text = str(escape(words))
+    return text if op == EQUAL else f"<del>{text}</del>" if op == DELETE else f"<ins>{text}</ins>"
 
 
 def _text(parent: ET.Element, name: str, value: str) -> ET.Element:
