@@ -3,7 +3,6 @@ archive a URL. Server-side templates (autoescaped), no JavaScript."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import re
@@ -36,7 +35,7 @@ from archive.service.feeds import changes_feed, marked_html
 from archive.service.jobs import DONE, FAILED, QueueFull
 from archive.service.service import Service
 from archive.storage.catalog import COUNT_COLUMNS
-from archive.storage.edits import against_origin, compare, edits, versions
+from archive.storage.edits import compare, copies_against_origin, edits, versions
 
 PAGE = 20
 FEED_ARTICLES = 50  # the most recently edited articles the edits feed covers
@@ -313,12 +312,9 @@ def story_page(request: Request, cluster_id: str, service: ServiceDep) -> HTMLRe
         story = catalog.cluster(cluster_id)
         if story is None:
             return _not_found(request, "such story")
-        against = {}  # each copy's changes against the origin, by id
-        for member in story["members"][:MAX_COMPARED]:
-            copy = None if member["duplicate_of"] else catalog.article(member["id"])
-            if copy is not None and member["id"] != story["origin_id"]:
-                with contextlib.suppress(ValueError):
-                    against[member["id"]] = against_origin(catalog, copy)
+        members = story["members"][:MAX_COMPARED]  # exact copies have the origin's text
+        copies = [catalog.article(m["id"]) for m in members if not m["duplicate_of"]]
+        against = copies_against_origin(catalog, story, [c for c in copies if c is not None])
     return _render(request, "story.html", {"story": story, "against": against})
 
 

@@ -102,11 +102,26 @@ def against_origin(catalog: Any, article: dict[str, Any]) -> Diff:
         raise ValueError("it is in no story with other copies")
     if story["origin_id"] == article["id"]:
         raise ValueError("it is its story's origin")
-    origin = catalog.article(story["origin_id"])
-    if origin is None:
+    found = copies_against_origin(catalog, story, [article])
+    if article["id"] not in found:
         raise ValueError(f"its story's origin {story['origin_id']} is missing")
-    found = compare(article, versions(catalog, origin)[-1], versions(catalog, article)[-1])
-    return replace(found, origin=origin)
+    return found[article["id"]]
+
+
+def copies_against_origin(
+    catalog: Any, story: dict[str, Any], copies: list[dict[str, Any]]
+) -> dict[str, Diff]:
+    """Each of `copies` (articles of `story`, not its origin) against the story's origin, by
+    id; none when the origin is missing. The origin's text is read once."""
+    origin = catalog.article(story["origin_id"]) if story["origin_id"] else None
+    if origin is None:
+        return {}
+    base = versions(catalog, origin)[-1]
+    return {
+        copy["id"]: replace(compare(copy, base, versions(catalog, copy)[-1]), origin=origin)
+        for copy in copies
+        if copy["id"] != origin["id"]
+    }
 
 
 def pick(
