@@ -35,7 +35,7 @@ from archive.service.feeds import changes_feed, marked_html
 from archive.service.jobs import DONE, FAILED, QueueFull
 from archive.service.service import Service
 from archive.storage.catalog import COUNT_COLUMNS
-from archive.storage.edits import compare, copies_against_origin, edits, versions
+from archive.storage.edits import compare, copies_against_origin, edits, numbered
 
 PAGE = 20
 FEED_ARTICLES = 50  # the most recently edited articles the edits feed covers
@@ -263,8 +263,7 @@ def article_page(request: Request, article_id: str, service: ServiceDep) -> HTML
     article = article_record(service, article_id)
     if article is None:
         return _not_found(request, "such article")
-    with service.catalog() as catalog:
-        texts = versions(catalog, article)
+    texts = numbered(article["revisions"], article)  # the record has them already
     diffs = [compare(article, old, new) for old, new in pairwise(texts)]
     shown = [d for d in reversed(diffs) if d.title_changed or d.words != (0, 0)][:MAX_DIFFS]
     return _render(request, "article.html", {"article": article, "diffs": shown})

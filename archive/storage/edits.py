@@ -81,7 +81,12 @@ class Diff:
 
 def versions(catalog: Any, article: dict[str, Any]) -> list[Version]:
     """Every text of `article`, oldest first, numbered from 1."""
-    rows = [*catalog.revisions_of(article["id"]), article | {"superseded_at": None}]
+    return numbered(catalog.revisions_of(article["id"]), article)
+
+
+def numbered(revisions: list[dict[str, Any]], article: dict[str, Any]) -> list[Version]:
+    """`article`'s versions from its `revisions` rows (oldest first) and its current row."""
+    rows = [*revisions, article | {"superseded_at": None}]
     return [
         Version(n, row["title"] or "", row["text"] or "", row["fetched_at"], row["superseded_at"])
         for n, row in enumerate(rows, 1)
